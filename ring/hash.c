@@ -146,11 +146,16 @@ static int mul_gt(const ring_u256_t *d, uint64_t q, const ring_u256_t *h)
     return 0;
 }
 
-static uint32_t divide(const ring_t *r, const ring_u256_t *h)
+uint32_t ring_digest_vnode(const ring_t *r, const ring_u256_t *h)
 {
-    unsigned __int128 hs = shr128(h, r->div_shift);
+    unsigned __int128 hs;
     uint64_t q;
 
+    if (r->algo == RING_HASH_XXH3) {
+        q = h->w[3] / r->interval.w[3];
+        return q >= r->nvnodes ? r->nvnodes - 1 : (uint32_t)q;
+    }
+    hs = shr128(h, r->div_shift);
     /* hs < 2^(64+25), div_hi >= 2^63: the quotient fits in 64 bits. */
     q = (uint64_t)(hs / r->div_hi);
     if (r->div_shift > 0 && q > 0 && mul_gt(&r->interval, q, h))
@@ -181,6 +186,8 @@ uint32_t ring_hash_vnode(const ring_t *r, const void *key, size_t len)
 
     switch (r->algo) {
     case RING_HASH_XXH3: {
+        /* Inline: the proxy's default path should cost one hash and one
+         * 64-bit division. */
         uint64_t q = XXH3_64bits(key, len) / r->interval.w[3];
         return q >= r->nvnodes ? r->nvnodes - 1 : (uint32_t)q;
     }
@@ -199,7 +206,7 @@ uint32_t ring_hash_vnode(const ring_t *r, const void *key, size_t len)
         break;
     }
     load_be(md, mdlen, &h);
-    return divide(r, &h);
+    return ring_digest_vnode(r, &h);
 }
 
 int ring_u256_parse_hex(const char *s, size_t len, ring_u256_t *out)

@@ -69,6 +69,9 @@ void ring_free(ring_t *r);
 
 /* Key bytes -> vnode, exactly as ring-image.md says (clamp included). */
 uint32_t ring_hash_vnode(const ring_t *r, const void *key, size_t len);
+/* A digest read as a big-endian integer -> vnode: floor(H / interval),
+ * clamped to nvnodes - 1. For xxh3 only w[3] is used. */
+uint32_t ring_digest_vnode(const ring_t *r, const ring_u256_t *h);
 /* Key bytes -> vnode, pnode and flags. O(1) after hashing. */
 void ring_lookup(const ring_t *r, const void *key, size_t len, ring_node_t *out);
 /* Vnode -> pnode and flags. v must be < ring_vnode_count(r). */
