@@ -17,6 +17,16 @@
 #include "worker.h"
 
 static void client_input(client_t *c);
+static void client_resume(client_t *c);
+
+/* Replies a client has not read yet beyond which it is not read from. */
+#define CLIENT_OUT_MAX (64u << 20)
+
+static int client_full(const client_t *c)
+{
+    return c->nqueue >= (uint32_t)c->worker->cfg->max_pipeline ||
+           evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
+}
 
 int client_maybe_close(client_t *c)
 {
@@ -34,7 +44,8 @@ static void client_read_cb(conn_t *conn, void *arg)
 
 static void client_drained_cb(conn_t *conn, void *arg)
 {
-    client_maybe_close(arg);
+    if (!client_maybe_close(arg))
+        client_resume(arg);
 }
 
 static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
@@ -95,7 +106,7 @@ int client_is_head(const client_t *c, const request_t *r)
 
 static void client_resume(client_t *c)
 {
-    if (c->paused && !c->closing && c->nqueue < (uint32_t)c->worker->cfg->max_pipeline) {
+    if (c->paused && !c->closing && !client_full(c)) {
         c->paused = 0;
         conn_read_enable(c->conn, 1);
         /* Requests already buffered get no new read event. */
@@ -166,7 +177,7 @@ static void client_input(client_t *c)
     c->in_input = 1;
     worker_refresh_ring(w);
     while (!c->closing) {
-        if (c->nqueue >= (uint32_t)w->cfg->max_pipeline) {
+        if (client_full(c)) {
             c->paused = 1;
             conn_read_enable(c->conn, 0);
             break;
