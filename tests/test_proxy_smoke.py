@@ -260,6 +260,13 @@ def run(tmp):
         c.send(bytes([b]))
     check(c.reply() == "OK", "byte-by-byte SET")
 
+    # A client that leaves with requests in flight (single and multi-key)
+    # disturbs nobody.
+    gone = Conn(pport)
+    gone.send(b"".join(encode("GET", k) for k in keys[:100]) + encode("MGET", *keys[:50]))
+    gone.close()
+    check(c.cmd("GET", keys[3]) == b"v" + keys[3].encode(), "after a client left mid-flight")
+
     # Malformed input closes only that client.
     bad = Conn(pport)
     bad.send(b"*1\r\n$x\r\n")
