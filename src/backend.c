@@ -88,6 +88,7 @@ static void backend_fail_all(backend_t *b, const char *reason)
     while ((r = TAILQ_FIRST(&b->inflight)) != NULL) {
         TAILQ_REMOVE(&b->inflight, r, bq);
         b->ninflight--;
+        STAT_INC(b->server->worker->stats.err_unavailable);
         request_error(r, "ERR pnode %s unavailable: %s", b->server->name, reason);
     }
 }
@@ -174,7 +175,10 @@ static void backend_scan_replies(backend_t *b)
 
 static void backend_read_cb(conn_t *conn, void *arg)
 {
-    backend_scan_replies(arg);
+    backend_t *b = arg;
+    backend_scan_replies(b);
+    /* Last: a retiring server is freed here once drained. */
+    worker_server_drained(b->server->worker, b->server);
 }
 
 static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
@@ -214,6 +218,7 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
     else
         log_warn("backend connection lost pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
     backend_fail_all(b, reason);
+    worker_server_drained(s->worker, s);
 }
 
 static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
@@ -251,17 +256,20 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
         s->next = 0;
 
     if (s->addrlen == 0) {
+        STAT_INC(s->worker->stats.err_unavailable);
         evbuffer_drain(src, len);
         request_error(r, "ERR pnode %s unavailable: %s", s->name, s->addr_err);
         return;
     }
     if (b->state == BACKEND_IDLE) {
         if (s->down && backend_now_ms() < s->retry_at_ms) {
+            STAT_INC(s->worker->stats.err_unavailable);
             evbuffer_drain(src, len);
             request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
             return;
         }
         if (backend_connect(b) < 0) {
+            STAT_INC(s->worker->stats.err_unavailable);
             evbuffer_drain(src, len);
             request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
             return;

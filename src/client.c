@@ -77,7 +77,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd)
     if (w->cfg->client_idle_timeout > 0)
         conn_set_read_timeout(c->conn, w->cfg->client_idle_timeout * 1000);
     TAILQ_INSERT_TAIL(&w->clients, c, link);
-    w->nclients++;
+    STAT_INC(w->nclients);
     return c;
 }
 
@@ -92,7 +92,7 @@ void client_free(client_t *c)
             r->client = NULL; /* freed when its reply arrives */
     }
     TAILQ_REMOVE(&c->worker->clients, c, link);
-    c->worker->nclients--;
+    __atomic_store_n(&c->worker->nclients, c->worker->nclients - 1, __ATOMIC_RELAXED);
     conn_free(c->conn);
     resp_parser_free(&c->parser);
     worker_client_gone(c->worker);
@@ -188,6 +188,7 @@ static void client_input(client_t *c)
         if (rc == RESP_ERROR) {
             request_t *r = request_new(w);
             log_debug("client protocol error worker=%d reason=\"%s\"", w->id, c->parser.err);
+            STAT_INC(w->stats.err_protocol);
             client_shutdown(c);
             if (r == NULL)
                 break;

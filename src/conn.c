@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "conn.h"
+#include "stats.h"
 
 #define CONN_READ_SIZE 16384
 
@@ -152,6 +153,7 @@ static int conn_write(conn_t *c)
             c->ops->event(c, CONN_ERROR, e, c->arg);
             return -1;
         }
+        STAT_ADD(c->loop->bytes_out, (uint64_t)n);
     }
     if (evbuffer_get_length(c->out) > 0) {
         if (!c->writing) {
@@ -245,5 +247,6 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         left -= k;
     }
     evbuffer_commit_space(c->in, v, nv);
+    STAT_ADD(c->loop->bytes_in, (uint64_t)n);
     c->ops->read(c, c->arg);
 }
