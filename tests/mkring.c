@@ -5,10 +5,12 @@
  *   mkring ro DIR VNODE DATA            set a vnode's data ("null" clears)
  *   mkring remap DIR VNODE PNODE        move a vnode to a pnode
  *   mkring lookup DIR KEY...            print "vnode pnode" per key
+ *   mkring hold DIR SECONDS             keep the image open (locked)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ring.h"
 
@@ -77,7 +79,17 @@ int main(int argc, char **argv)
         ring_free(r);
         return 0;
     }
-    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY...\n");
+    if (argc == 4 && strcmp(argv[1], "hold") == 0) {
+        ring_image_t *img;
+        if (ring_image_open(argv[2], 0, &img, err) < 0)
+            goto fail;
+        printf("held\n");
+        fflush(stdout);
+        sleep((unsigned)strtoul(argv[3], NULL, 10));
+        ring_image_close(img);
+        return 0;
+    }
+    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY... | hold DIR SECONDS\n");
     return 2;
 fail:
     fprintf(stderr, "mkring: %s\n", err);
