@@ -135,6 +135,65 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     return n;
 }
 
+/* One family of per-pnode samples; a family's lines must stay together. */
+typedef struct {
+    struct evbuffer *out;
+    int family;
+} admin_pnode_arg_t;
+
+/* Pnode names come from the ring, which checked they are addresses: no
+ * quotes or backslashes to escape in a label. */
+static void admin_pnode_prom(const char *name, const stats_pnode_slot_t *s, void *arg)
+{
+    const admin_pnode_arg_t *pa = arg;
+    struct evbuffer *out = pa->out;
+    uint64_t cum = 0;
+
+    switch (pa->family) {
+    case 0:
+        evbuffer_add_printf(out, "ringproxy_pnode_requests_total{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->requests);
+        break;
+    case 1:
+        evbuffer_add_printf(out, "ringproxy_pnode_errors_total{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->errors);
+        break;
+    case 2:
+        evbuffer_add_printf(out, "ringproxy_pnode_inflight{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->inflight);
+        break;
+    default:
+        for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++) {
+            cum += s->lat[b];
+            if (b < STATS_LAT_BUCKETS)
+                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"%g\"} %llu\n",
+                                    name, stats_lat_bounds_ms[b] / 1000.0, (unsigned long long)cum);
+            else
+                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"+Inf\"} %llu\n",
+                                    name, (unsigned long long)cum);
+        }
+        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_sum{pnode=\"%s\"} %.6f\n", name,
+                            (double)s->lat_sum_us / 1e6);
+        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_count{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)cum);
+        break;
+    }
+}
+
+static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void *arg)
+{
+    struct evbuffer *out = arg;
+    uint64_t replies = 0;
+    for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++)
+        replies += s->lat[b];
+    evbuffer_add_printf(out, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,\"inflight\":%llu,"
+                        "\"replies\":%llu,\"latency_sum_us\":%llu}",
+                        evbuffer_get_length(out) > 0 ? "," : "",
+                        name, (unsigned long long)s->requests, (unsigned long long)s->errors,
+                        (unsigned long long)s->inflight, (unsigned long long)replies,
+                        (unsigned long long)s->lat_sum_us);
+}
+
 static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
 {
     admin_metric_t m[32];
@@ -148,6 +207,20 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
                                 (unsigned long long)m[i].value);
         else
             evbuffer_add_printf(out, "%s %llu\n", m[i].name, (unsigned long long)m[i].value);
+    }
+    static const char *const families[] = {
+        "ringproxy_pnode_requests_total Requests sent to each pnode.\0counter",
+        "ringproxy_pnode_errors_total Error replies the proxy made for each pnode.\0counter",
+        "ringproxy_pnode_inflight Requests awaiting each pnode's reply.\0gauge",
+        "ringproxy_pnode_latency_seconds Time from sending to each pnode to its reply.\0histogram",
+    };
+    for (int f = 0; f < 4; f++) {
+        const char *help = families[f];
+        size_t namelen = strcspn(help, " ");
+        evbuffer_add_printf(out, "# HELP %s\n# TYPE %.*s %s\n", help, (int)namelen, help,
+                            help + strlen(help) + 1);
+        admin_pnode_arg_t pa = { out, f };
+        stats_pnode_each(admin_pnode_prom, &pa);
     }
     admin_reply(req, 200, "text/plain; version=0.0.4", out);
 }
@@ -167,6 +240,14 @@ static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer 
         else
             snprintf(key, sizeof(key), "%s", name);
         evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "", key, (unsigned long long)m[i].value);
+    }
+    struct evbuffer *pn = evbuffer_new();
+    if (pn != NULL) {
+        stats_pnode_each(admin_pnode_json, pn);
+        evbuffer_add_printf(out, ",\"pnodes\":{");
+        evbuffer_add_buffer(out, pn);
+        evbuffer_add_printf(out, "}");
+        evbuffer_free(pn);
     }
     evbuffer_add_printf(out, "}\n");
     admin_reply(req, 200, "application/json", out);

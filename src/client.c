@@ -24,7 +24,7 @@ static void client_resume(client_t *c);
 
 static int client_full(const client_t *c)
 {
-    return c->nqueue >= (uint32_t)c->worker->cfg->max_pipeline ||
+    return c->nqueue >= (uint32_t)CONFIG_GET(c->worker->cfg->max_pipeline) ||
            evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
 }
 
@@ -72,10 +72,10 @@ client_t *client_new(worker_t *w, evutil_socket_t fd)
         return NULL;
     }
     c->worker = w;
-    resp_parser_init(&c->parser, w->cfg->max_request_bytes);
+    resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);
-    if (w->cfg->client_idle_timeout > 0)
-        conn_set_read_timeout(c->conn, w->cfg->client_idle_timeout * 1000);
+    if (CONFIG_GET(w->cfg->client_idle_timeout) > 0)
+        conn_set_read_timeout(c->conn, CONFIG_GET(w->cfg->client_idle_timeout) * 1000);
     TAILQ_INSERT_TAIL(&w->clients, c, link);
     STAT_INC(w->nclients);
     return c;

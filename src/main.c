@@ -21,6 +21,7 @@
 #include "proxy.h"
 #include "ring.h"
 #include "ringref.h"
+#include "stats.h"
 #include "worker.h"
 
 #define MAIN_SHUTDOWN_MS 5000
@@ -182,6 +183,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
     if (p->nworkers < 1)
         p->nworkers = 1;
     p->workers = calloc((size_t)p->nworkers, sizeof(*p->workers));
+    stats_init(p->nworkers);
     p->base = event_base_new();
     if (p->workers == NULL || p->base == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -289,6 +291,7 @@ int main(int argc, char **argv)
     if (p.base != NULL)
         event_base_free(p.base);
     ringref_shutdown();
+    stats_free();
     config_free(&p.cfg);
     free(p.override_names);
     free(p.override_values);

@@ -18,7 +18,7 @@
 
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
 {
-    if (cfg->hash_tags) {
+    if (CONFIG_GET(cfg->hash_tags)) {
         const char *open = memchr(key, '{', len);
         if (open != NULL) {
             const char *start = open + 1;
@@ -30,7 +30,7 @@ void router_key(const config_t *cfg, const char *key, size_t len, const char **r
             }
         }
     }
-    if (cfg->dirname_routing) {
+    if (CONFIG_GET(cfg->dirname_routing)) {
         for (size_t i = len; i > 0; i--) {
             if (key[i - 1] == '/') {
                 *rk = key;

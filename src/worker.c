@@ -26,7 +26,7 @@ static void worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
                              int salen, void *arg)
 {
     worker_t *w = arg;
-    if (atomic_fetch_add(&worker_total_clients, 1) >= w->cfg->max_clients) {
+    if (atomic_fetch_add(&worker_total_clients, 1) >= CONFIG_GET(w->cfg->max_clients)) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         atomic_fetch_sub(&worker_total_clients, 1);
         STAT_INC(w->stats.clients_rejected);

@@ -69,6 +69,31 @@ def admin(port, path, method="GET"):
         return r.read().decode()
 
 
+def check_prometheus(text):
+    """The text format's rules: each family's samples in one group after
+    its TYPE line, values numbers, histogram buckets cumulative."""
+    typed, seen, current = {}, set(), None
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            check(name not in typed, "one TYPE for %s" % name)
+            typed[name] = kind
+            continue
+        if line.startswith("#") or not line:
+            continue
+        name = line.split("{")[0].split(" ")[0]
+        value = float(line.rsplit(" ", 1)[1])
+        family = next((f for f in typed if name == f or
+                       (typed[f] == "histogram" and name in (f + "_bucket", f + "_sum", f + "_count"))),
+                      None)
+        check(family is not None, "sample %s has a TYPE" % name)
+        if family != current:
+            check(family not in seen, "family %s in one group" % family)
+            seen.add(family)
+            current = family
+        check(value >= 0, "value of %s" % name)
+
+
 def stats(port):
     return json.loads(admin(port, "/stats"))
 
@@ -119,7 +144,16 @@ def run(tmp):
         t.join(20)
     for t in loads:
         check(t.batches > 0 and not t.errors, "load: %d batches, errors %r" % (t.batches, t.errors[:3]))
-    check(stats(aport)["reloads_total_ok"] >= 20, "reloads counted")
+    st = stats(aport)
+    check(st["reloads_total_ok"] >= 20, "reloads counted")
+    check(sum(p["requests"] for p in st["pnodes"].values()) >= st["requests_total_write"] > 0,
+          "per-pnode requests: %r" % st["pnodes"])
+    check(all(p["inflight"] == 0 and p["errors"] == 0 for p in st["pnodes"].values()),
+          "nothing in flight or failed: %r" % st["pnodes"])
+    metrics = admin(aport, "/metrics")
+    check_prometheus(metrics)
+    check('ringproxy_pnode_latency_seconds_bucket{pnode="%s",le="+Inf"}' % names[0] in metrics,
+          "latency histogram per pnode")
 
     # After the last reload every key is written where the ring says.
     c = Conn(pport)
