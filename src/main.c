@@ -271,7 +271,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     char sub[RING_ERRLEN];
-    if (ring_load(p.cfg.ring, &ring, sub) < 0) {
+    if (proxy_load_ring(p.cfg.ring, &ring, sub, sizeof(sub)) < 0) {
         snprintf(err, sizeof(err), "ring %s: %s", p.cfg.ring, sub);
         rc = 1;
     } else if (main_check_ring(ring, err, sizeof(err)) < 0) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ring.h"
 #include "worker.h"
 
 struct event_base;
@@ -34,6 +35,8 @@ typedef struct proxy {
  * loads, validates and publishes the ring. On failure the old ring stays,
  * the failure is logged and counted, and -1 returned with err set. */
 int proxy_reload(proxy_t *p, char *err, size_t errlen);
+/* ring_load, retried a few times while another process holds the image. */
+int proxy_load_ring(const char *dir, ring_t **out, char *err, size_t errlen);
 /* The generation in force. */
 uint64_t proxy_generation(void);
 

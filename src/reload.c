@@ -32,7 +32,7 @@ uint64_t proxy_generation(void)
     return g;
 }
 
-static int reload_load(const char *dir, ring_t **out, char *err, size_t errlen)
+int proxy_load_ring(const char *dir, ring_t **out, char *err, size_t errlen)
 {
     char sub[RING_ERRLEN];
     int wait = RELOAD_LOCK_WAIT_MS;
@@ -134,7 +134,7 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
 
     reload_config(p);
     ringref_t *cur = ringref_acquire();
-    int rc = reload_load(p->cfg.ring, &r, err, errlen);
+    int rc = proxy_load_ring(p->cfg.ring, &r, err, errlen);
     if (rc == 0)
         rc = reload_validate(cur != NULL ? cur->ring : NULL, r, err, errlen);
     ringref_release(cur);

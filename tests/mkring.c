@@ -6,6 +6,7 @@
  *   mkring remap DIR VNODE PNODE        move a vnode to a pnode
  *   mkring lookup DIR KEY...            print "vnode pnode" per key
  *   mkring hold DIR SECONDS             keep the image open (locked)
+ *   mkring rename DIR FROM TO           rename a pnode
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ static int mkring_change(const char *dir, const char *what, const char *v, const
         uint32_t vn = (uint32_t)strtoul(v, NULL, 10);
         if (strcmp(what, "ro") == 0) {
             rc = ring_set_vnode_data(nw, vn, arg, err);
+        } else if (strcmp(what, "rename") == 0) {
+            rc = ring_rename_pnode(nw, v, arg, err);
         } else {
             long idx = ring_add_pnode(nw, arg, err);
             if (idx >= 0) {
@@ -62,7 +65,8 @@ int main(int argc, char **argv)
             goto fail;
         return 0;
     }
-    if (argc == 5 && (strcmp(argv[1], "ro") == 0 || strcmp(argv[1], "remap") == 0)) {
+    if (argc == 5 && (strcmp(argv[1], "ro") == 0 || strcmp(argv[1], "remap") == 0 ||
+                      strcmp(argv[1], "rename") == 0)) {
         if (mkring_change(argv[2], argv[1], argv[3], argv[4], err) < 0)
             goto fail;
         return 0;
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
         ring_image_close(img);
         return 0;
     }
-    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY... | hold DIR SECONDS\n");
+    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY... | hold DIR SECONDS | rename DIR FROM TO\n");
     return 2;
 fail:
     fprintf(stderr, "mkring: %s\n", err);
