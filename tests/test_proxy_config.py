@@ -126,8 +126,8 @@ def run(tmp, silent):
         f.write("threads 3\nmax-clients 6\nhash-tags yes\ndirname-routing no\nlog-level warn\n"
                 "admin\n")
     c = Conn(pport)
-    proxy.send_signal(signal.SIGHUP)
     raw = int(lookup(ring, ["dir/sub/obj"])[0][0])
+    proxy.send_signal(signal.SIGHUP)
     deadline = time.time() + 10
     while c.cmd("RING", "NODE", "dir/sub/obj")[0] != raw:
         check(time.time() < deadline, "dirname-routing turned off by reload")
