@@ -42,20 +42,6 @@ static void usage(FILE *f)
             "      --check          validate the ring and config, print a summary, exit\n");
 }
 
-/* Every pnode name must be an address we can connect to. */
-static int main_check_ring(const ring_t *r, char *err, size_t errlen)
-{
-    char sub[RING_ERRLEN];
-    ring_addr_t a;
-    for (size_t i = 0; i < ring_pnode_count(r); i++) {
-        if (ring_pnode_addr(ring_pnode_name(r, i), &a, sub) < 0) {
-            snprintf(err, errlen, "%s", sub);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static void main_summary(const config_t *cfg, const ring_t *r)
 {
     printf("ring %s: ok\n", cfg->ring);
@@ -249,7 +235,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
     proxy_t p;
-    char err[RING_ERRLEN + 64];
+    char err[PROXY_ERRLEN];
     int check = 0, rc;
     ring_t *ring = NULL;
 
@@ -274,7 +260,7 @@ int main(int argc, char **argv)
     if (proxy_load_ring(p.cfg.ring, &ring, sub, sizeof(sub)) < 0) {
         snprintf(err, sizeof(err), "ring %s: %s", p.cfg.ring, sub);
         rc = 1;
-    } else if (main_check_ring(ring, err, sizeof(err)) < 0) {
+    } else if (proxy_check_ring(NULL, ring, err, sizeof(err)) < 0) {
         rc = 1;
     } else if (check) {
         main_summary(&p.cfg, ring);

@@ -37,6 +37,10 @@ typedef struct proxy {
 int proxy_reload(proxy_t *p, char *err, size_t errlen);
 /* ring_load, retried a few times while another process holds the image. */
 int proxy_load_ring(const char *dir, ring_t **out, char *err, size_t errlen);
+/* The checks a ring must pass to be used: every pnode name an address,
+ * and against the ring in force (old, may be NULL) the same vnode count
+ * and algorithm. */
+int proxy_check_ring(const ring_t *old, const ring_t *nw, char *err, size_t errlen);
 /* The generation in force. */
 uint64_t proxy_generation(void);
 

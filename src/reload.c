@@ -48,8 +48,7 @@ int proxy_load_ring(const char *dir, ring_t **out, char *err, size_t errlen)
     return -1;
 }
 
-/* The checks a new ring must pass against the one in force. */
-static int reload_validate(const ring_t *old, const ring_t *nw, char *err, size_t errlen)
+int proxy_check_ring(const ring_t *old, const ring_t *nw, char *err, size_t errlen)
 {
     char sub[RING_ERRLEN];
     ring_addr_t a;
@@ -136,7 +135,7 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
     ringref_t *cur = ringref_acquire();
     int rc = proxy_load_ring(p->cfg.ring, &r, err, errlen);
     if (rc == 0)
-        rc = reload_validate(cur != NULL ? cur->ring : NULL, r, err, errlen);
+        rc = proxy_check_ring(cur != NULL ? cur->ring : NULL, r, err, errlen);
     ringref_release(cur);
     if (rc == 0 && ringref_publish(r) < 0) {
         snprintf(err, errlen, "out of memory");
