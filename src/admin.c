@@ -117,6 +117,7 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"protocol\"", t.s.err_protocol);
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"unsupported\"", t.s.err_unsupported);
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"command\"", t.s.err_command);
+    M("ringproxy_error_replies_total", NULL, NULL, "kind=\"pnode\"", t.s.err_pnode);
     M("ringproxy_client_connections", "Client connections open.", "gauge", "", t.clients);
     M("ringproxy_clients_accepted_total", "Client connections accepted.", "counter", "",
       t.s.clients_accepted);

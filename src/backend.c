@@ -71,7 +71,8 @@ server_t *server_new(worker_t *w, const char *name)
     s->name = strdup(name);
     s->nconns = w->cfg->backend_connections;
     s->conns = calloc((size_t)s->nconns, sizeof(*s->conns));
-    if (s->name == NULL || s->conns == NULL) {
+    s->st = stats_pnode_slot(name, w->id);
+    if (s->name == NULL || s->conns == NULL || s->st == NULL) {
         free(s->name);
         free(s->conns);
         free(s);
@@ -81,9 +82,6 @@ server_t *server_new(worker_t *w, const char *name)
         s->conns[i].server = s;
         TAILQ_INIT(&s->conns[i].inflight);
     }
-    s->st = stats_pnode_slot(name, w->id);
-    if (s->st == NULL)
-        s->st = &s->own_st;
     server_resolve(s);
     return s;
 }
@@ -183,6 +181,8 @@ static void backend_scan_replies(backend_t *b)
         STAT_DEC(b->server->st->inflight);
         stats_pnode_latency(b->server->st, now > r->sent_us ? now - r->sent_us : 0);
         size_t len = b->scan.pos;
+        if (b->scan.type == '-')
+            STAT_INC(b->server->worker->stats.err_pnode);
         resp_scan_init(&b->scan);
         request_reply(r, in, len);
     }

@@ -18,6 +18,7 @@ typedef struct stats {
     uint64_t err_protocol;
     uint64_t err_unsupported;
     uint64_t err_command;     /* unknown command, arity */
+    uint64_t err_pnode;       /* error replies from pnodes, passed on */
     uint64_t clients_accepted;
     uint64_t clients_rejected;
 } stats_t;
