@@ -236,6 +236,15 @@ def run(tmp):
     out = json.loads(admin(aport, "/reload", "POST"))
     check(out["ok"] is True and out["generation"] == gen, "reload after the lock: %r" % out)
 
+    # Counters by error kind: a pnode's own error, an unsupported command.
+    before = stats(aport)
+    check(c.cmd("LPUSH", keys[2], "x").startswith("WRONGTYPE"), "pnode error passed on")
+    check(c.cmd("KEYS", "*").startswith("ERR command"), "unsupported")
+    after = stats(aport)
+    check(after["error_replies_total_pnode"] == before["error_replies_total_pnode"] + 1 and
+          after["error_replies_total_unsupported"] == before["error_replies_total_unsupported"] + 1,
+          "error kinds counted")
+
     proxy.send_signal(signal.SIGTERM)
     check(proxy.wait(10) == 0, "clean exit")
 
