@@ -162,7 +162,7 @@ def run(tmp):
     direct = {name: Conn(port) for name, (port, _) in redis.items()}
 
     # Keys land where the ring says.
-    keys = ["key:%d" % i for i in range(300)]
+    keys = ["key:%d" % i for i in range(2000)]
     c.send(b"".join(encode("SET", k, "v" + k) for k in keys))
     check(all(c.reply() == "OK" for _ in keys), "SETs answered OK")
     where = lookup(ring, keys)
