@@ -27,15 +27,52 @@ struct ring_image {
     char *dir;
 };
 
+/* LevelDB makes the directory, LOCK and LOG before it finds that there is
+ * no database: a reader must leave a mistyped path as it found it, or a
+ * later create there is refused as a foreign directory. */
+static int image_present(const char *dir, char *err)
+{
+    size_t dlen = strlen(dir);
+    struct stat st;
+    char *current;
+    int rc;
+
+    if (stat(dir, &st) < 0) {
+        ring_err(err, "no ring image at %s (%s)", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ring_err(err, "no ring image at %s (not a directory)", dir);
+        return -1;
+    }
+    current = malloc(dlen + sizeof("/CURRENT"));
+    if (current == NULL) {
+        ring_err(err, "out of memory");
+        return -1;
+    }
+    memcpy(current, dir, dlen);
+    memcpy(current + dlen, "/CURRENT", sizeof("/CURRENT"));
+    rc = stat(current, &st);
+    free(current);
+    if (rc < 0) {
+        ring_err(err, "no ring image at %s (no LevelDB there)", dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* LevelDB's own words for a lock held elsewhere differ between another
  * process ("Resource temporarily unavailable") and this one ("already held
  * by process"); both mean someone else has the image open. */
 static int open_db(const char *dir, int create, leveldb_options_t **optsp, leveldb_t **dbp, char *err)
 {
-    leveldb_options_t *opts = leveldb_options_create();
+    leveldb_options_t *opts;
     char *lerr = NULL;
     leveldb_t *db;
 
+    if (!create && image_present(dir, err) < 0)
+        return -1;
+    opts = leveldb_options_create();
     leveldb_options_set_create_if_missing(opts, create);
     leveldb_options_set_compression(opts, leveldb_no_compression);
     if (create)
