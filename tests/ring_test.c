@@ -1,14 +1,42 @@
 /*
  * ring_test.c - helpers of the ring image tests (ring_test.h).
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
 #include "ring_test.h"
+#include "tmpdir.h"
+
+int ring_test_dir_setup(void **state)
+{
+    ring_test_dir_t *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return -1;
+    *state = t;
+    if ((t->tmp = tmpdir_new()) == NULL || asprintf(&t->path, "%s/ring", t->tmp) < 0)
+        return -1;
+    return 0;
+}
+
+int ring_test_dir_teardown(void **state)
+{
+    ring_test_dir_t *t = *state;
+
+    if (t->tmp != NULL)
+        tmpdir_remove(t->tmp);
+    free(t->tmp);
+    free(t->path);
+    free(t);
+    return 0;
+}
 
 ring_t *ring_test_new(ring_algo_t algo, uint32_t n, size_t npnodes)
 {

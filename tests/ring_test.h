@@ -21,6 +21,15 @@
 #define RING_TEST_P2 "tcp://127.0.0.1:7002"
 #define RING_TEST_P3 "tcp://127.0.0.1:7003"
 
+/* cmocka setup and teardown: *state becomes a ring_test_dir_t, a new
+ * temporary directory tmp and path = tmp/ring (not made yet). */
+typedef struct {
+    char *tmp;
+    char *path;
+} ring_test_dir_t;
+int ring_test_dir_setup(void **state);
+int ring_test_dir_teardown(void **state);
+
 /* A new ring of n vnodes over RING_TEST_P1..P<npnodes> (1 to 3). */
 ring_t *ring_test_new(ring_algo_t algo, uint32_t n, size_t npnodes);
 /* Stores r as a new image in dir (r's generation becomes 1). */

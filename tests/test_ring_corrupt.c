@@ -102,32 +102,8 @@ static const corrupt_t cases[] = {
     {"VNODE_DATA out of range", {{"VNODE_DATA", "[4,99]"}}, "VNODE_DATA lists vnode 99, out of range"},
 };
 
-typedef struct {
-    char *tmp;
-} corrupt_state_t;
-
-static int setup(void **state)
-{
-    corrupt_state_t *s = calloc(1, sizeof(*s));
-
-    if (s == NULL || (s->tmp = tmpdir_new()) == NULL)
-        return -1;
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    corrupt_state_t *s = *state;
-
-    tmpdir_remove(s->tmp);
-    free(s->tmp);
-    free(s);
-    return 0;
-}
-
 /* The good image every case starts from, at tmp/<name>. */
-static char *good_image(const corrupt_state_t *s, const char *name)
+static char *good_image(const ring_test_dir_t *s, const char *name)
 {
     char err[RING_ERRLEN] = "", *path;
     ring_t *r = ring_test_new(RING_HASH_SHA256, 16, 2);
@@ -200,7 +176,7 @@ static void t_corrupt_images(void **state)
 /* Loading a path that holds no ring says so and leaves nothing behind. */
 static void t_no_image(void **state)
 {
-    const corrupt_state_t *s = *state;
+    const ring_test_dir_t *s = *state;
     char err[RING_ERRLEN] = "", *path, *file;
     struct stat st;
     ring_t *r = NULL;
@@ -249,9 +225,9 @@ static void t_no_image(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(t_good_image, setup, teardown),
-        cmocka_unit_test_setup_teardown(t_corrupt_images, setup, teardown),
-        cmocka_unit_test_setup_teardown(t_no_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_good_image, ring_test_dir_setup, ring_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(t_corrupt_images, ring_test_dir_setup, ring_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(t_no_image, ring_test_dir_setup, ring_test_dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -585,6 +585,16 @@ static ring_t *new_ring(ring_algo_t algo, uint32_t n)
     return r;
 }
 
+/* *r is a ring of algo and n, made anew only when it is not one already:
+ * the tables are sorted by algorithm and N. */
+static void ring_for(ring_t **r, ring_algo_t algo, uint32_t n)
+{
+    if (*r == NULL || ring_algo(*r) != algo || ring_vnode_count(*r) != n) {
+        ring_free(*r);
+        *r = new_ring(algo, n);
+    }
+}
+
 /* A digest in hex, right-aligned in 256 bits. */
 static void parse_u256(const char *hex, size_t len, ring_u256_t *out)
 {
@@ -611,10 +621,7 @@ static void t_hash_vectors(void **state)
     for (i = 0; i < NELEM(hash_vecs); i++) {
         const hash_vec_t *v = &hash_vecs[i];
         ring_node_t node;
-        if (r == NULL || ring_algo(r) != v->algo || ring_vnode_count(r) != v->n) {
-            ring_free(r);
-            r = new_ring(v->algo, v->n);
-        }
+        ring_for(&r, v->algo, v->n);
         if (ring_hash_vnode(r, v->key, v->len) != v->vnode)
             fail_msg("%s N=%u key #%zu (%zu bytes): vnode %u, want %u", ring_algo_name(v->algo), v->n, i,
                      v->len, ring_hash_vnode(r, v->key, v->len), v->vnode);
@@ -649,10 +656,7 @@ static void t_clamp_edges(void **state)
         const edge_vec_t *v = &edge_vecs[i];
         ring_u256_t h;
         uint32_t got;
-        if (r == NULL || ring_algo(r) != v->algo || ring_vnode_count(r) != v->n) {
-            ring_free(r);
-            r = new_ring(v->algo, v->n);
-        }
+        ring_for(&r, v->algo, v->n);
         parse_u256(v->h, strlen(v->h), &h);
         got = ring_digest_vnode(r, &h);
         if (got != v->vnode)

@@ -26,34 +26,6 @@
 #define P4 "tcp://127.0.0.1:7004"
 #define P1_V6 "tcp://[::1]:7001"
 
-typedef struct {
-    char *tmp;  /* removed at the end */
-    char *path; /* the image: tmp/ring, made by ring_image_open */
-} image_t;
-
-static int setup(void **state)
-{
-    image_t *t = calloc(1, sizeof(*t));
-
-    if (t == NULL || (t->tmp = tmpdir_new()) == NULL)
-        return -1;
-    if (asprintf(&t->path, "%s/ring", t->tmp) < 0)
-        return -1;
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    image_t *t = *state;
-
-    tmpdir_remove(t->tmp);
-    free(t->tmp);
-    free(t->path);
-    free(t);
-    return 0;
-}
-
 /* Loads path; it must equal want and carry generation gen. */
 static ring_t *load_equal(const char *path, const ring_t *want, uint64_t gen)
 {
@@ -103,9 +75,31 @@ static void set_data(ring_t *r, uint32_t v, const char *data)
         fail_msg("ring_set_vnode_data(%u): %s", v, err);
 }
 
+/* Export -> import -> export is byte-identical, and the import equals r. */
+static void json_round_trip(const ring_t *r)
+{
+    char err[RING_ERRLEN] = "", *a, *b;
+    ring_t *back = NULL;
+    size_t alen, blen;
+
+    a = ring_export_json(r, &alen, err);
+    assert_non_null(a);
+    assert_int_equal(strlen(a), alen);
+    if (ring_import_json(a, alen, &back, err) < 0)
+        fail_msg("ring_import_json: %s", err);
+    ring_test_assert_equal(back, r);
+    b = ring_export_json(back, &blen, err);
+    assert_non_null(b);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+    free(a);
+    free(b);
+    ring_free(back);
+}
+
 static void t_round_trip(void **state)
 {
-    image_t *t = *state;
+    ring_test_dir_t *t = *state;
     char err[RING_ERRLEN] = "";
     ring_t *r0, *l1, *n2, *l2, *n3, *l3, *n4, *l4, *l5;
     long p4, p2, p3;
@@ -168,6 +162,7 @@ static void t_round_trip(void **state)
     /* Nothing changed: still a new generation. */
     commit(t->path, l4, l4);
     l5 = load_equal(t->path, n4, 5);
+    json_round_trip(l5);
 
     ring_free(r0); ring_free(l1); ring_free(n2); ring_free(l2); ring_free(n3);
     ring_free(l3); ring_free(n4); ring_free(l4); ring_free(l5);
@@ -175,7 +170,7 @@ static void t_round_trip(void **state)
 
 static void t_image_refusals(void **state)
 {
-    image_t *t = *state;
+    ring_test_dir_t *t = *state;
     char err[RING_ERRLEN] = "", *path, *file;
     ring_image_t *img = NULL;
     ring_t *r = ring_test_new(RING_HASH_XXH3, 64, 2), *other;
@@ -219,8 +214,7 @@ static void t_image_refusals(void **state)
     ring_free(r);
 }
 
-/* Export -> import -> export is byte-identical, for every algorithm, with
- * data and with a pnode that owns nothing. */
+/* For every algorithm, with data and with a pnode that owns nothing. */
 static void t_json_round_trip(void **state)
 {
     static const ring_algo_t algos[] = {RING_HASH_XXH3, RING_HASH_SHA256, RING_HASH_SHA1, RING_HASH_MD5};
@@ -229,27 +223,12 @@ static void t_json_round_trip(void **state)
 
     (void)state;
     for (i = 0; i < 4; i++) {
-        ring_t *r = ring_test_new(algos[i], 300, 3), *back = NULL;
-        char *a, *b;
-        size_t alen, blen;
+        ring_t *r = ring_test_new(algos[i], 300, 3);
         set_data(r, 7, "ro");
         set_data(r, 299, "moving \"out\"\n");
         assert_int_equal(ring_add_pnode(r, P4, err), 3);
-        a = ring_export_json(r, &alen, err);
-        assert_non_null(a);
-        assert_int_equal(strlen(a), alen);
-        if (ring_import_json(a, alen, &back, err) < 0)
-            fail_msg("ring_import_json: %s", err);
-        ring_test_assert_equal(back, r);
-        assert_int_equal(ring_pnode_vnode_count(back, 3), 0);
-        b = ring_export_json(back, &blen, err);
-        assert_non_null(b);
-        assert_int_equal(alen, blen);
-        assert_memory_equal(a, b, alen);
-        free(a);
-        free(b);
+        json_round_trip(r);
         ring_free(r);
-        ring_free(back);
     }
 }
 
@@ -257,7 +236,7 @@ static void t_json_round_trip(void **state)
  * process and one in another both fail at once, saying why. */
 static void t_locked_here(void **state)
 {
-    image_t *t = *state;
+    ring_test_dir_t *t = *state;
     char err[RING_ERRLEN] = "";
     ring_image_t *img = NULL;
     ring_t *r = ring_test_new(RING_HASH_XXH3, 16, 1), *l = NULL;
@@ -275,7 +254,7 @@ static void t_locked_here(void **state)
 
 static void t_locked_by_process(void **state)
 {
-    image_t *t = *state;
+    ring_test_dir_t *t = *state;
     char err[RING_ERRLEN] = "", c = 0;
     int ready[2], release[2], status = 0;
     ring_image_t *img = NULL;
@@ -324,11 +303,11 @@ static void t_locked_by_process(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(t_image_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_round_trip, ring_test_dir_setup, ring_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(t_image_refusals, ring_test_dir_setup, ring_test_dir_teardown),
         cmocka_unit_test(t_json_round_trip),
-        cmocka_unit_test_setup_teardown(t_locked_here, setup, teardown),
-        cmocka_unit_test_setup_teardown(t_locked_by_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_locked_here, ring_test_dir_setup, ring_test_dir_teardown),
+        cmocka_unit_test_setup_teardown(t_locked_by_process, ring_test_dir_setup, ring_test_dir_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
