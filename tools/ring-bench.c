@@ -149,6 +149,9 @@ int main(void)
     int rc = 1;
 
     printf("ring-bench: best of %d; lookups of %u-byte keys, %u per pass\n", RUNS, KEYLEN, LOOKUPS);
+#ifdef __SANITIZE_ADDRESS__
+    printf("ring-bench: built with sanitizers: these figures are not the library's\n");
+#endif
     fixture = tmpdir_fixture_copy("fash-ring-1m", err);
     if (fixture == NULL) {
         fprintf(stderr, "ring-bench: %s\n", err);
