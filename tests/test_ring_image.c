@@ -57,7 +57,7 @@ static void commit(const char *path, const ring_t *old, ring_t *nw)
     ring_image_close(img);
 }
 
-static ring_t *clone(const ring_t *r)
+static ring_t *clone_ring(const ring_t *r)
 {
     char err[RING_ERRLEN] = "";
     ring_t *c = ring_clone(r, err);
@@ -115,7 +115,7 @@ static void t_round_trip(void **state)
     }
 
     /* A new pnode takes vnodes 0-9; data on 0 and 10-20. */
-    n2 = clone(l1);
+    n2 = clone_ring(l1);
     p4 = ring_add_pnode(n2, P4, err);
     assert_int_equal(p4, 3);
     for (v = 0; v < 10; v++)
@@ -133,7 +133,7 @@ static void t_round_trip(void **state)
     assert_string_equal(ring_vnode_data(l2, 20), "foo");
 
     /* A rename; its vnodes and their data follow. Data cleared both ways. */
-    n3 = clone(l2);
+    n3 = clone_ring(l2);
     assert_int_equal(ring_rename_pnode(n3, RING_TEST_P1, P1_V6, err), 0);
     set_data(n3, 10, NULL);
     set_data(n3, 20, "null");
@@ -144,7 +144,7 @@ static void t_round_trip(void **state)
     assert_int_equal(ring_ro_count(l3), 10);
 
     /* Every vnode of P2 (some with data) moves to P3, then P2 goes. */
-    n4 = clone(l3);
+    n4 = clone_ring(l3);
     p2 = ring_pnode_find(n4, RING_TEST_P2);
     p3 = ring_pnode_find(n4, RING_TEST_P3);
     for (v = 0; v < 1000; v++) {
