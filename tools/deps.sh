@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev
-redis-server redis-tools nutcracker python3 python3-redis valgrind openssl"
+redis-server redis-tools nutcracker python3 python3-redis valgrind openssl iproute2"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
