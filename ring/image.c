@@ -900,6 +900,11 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
         leveldb_free(lerr);
         goto out;
     }
+    /* A new image sits in LevelDB's log until the next open replays it
+     * into tables, which would make the first load several times slower
+     * than the others: write the tables now, while we hold the image. */
+    if (old == NULL)
+        leveldb_compact_range(img->db, NULL, 0, NULL, 0);
     nw->generation = g;
     rc = 0;
 out:
