@@ -388,22 +388,14 @@ static int has_flag(const rt_cmd_t *cmd, int c)
  * status: 0 after help was printed (*done set), 2 on a usage error. */
 static int parse(const rt_verb_t *vb, int argc, char **argv, rt_cmd_t *cmd, int *done)
 {
-    char shortopts[32];
     const char *r;
     int c, rc;
 
-    snprintf(shortopts, sizeof(shortopts), ":h");
-    for (r = vb->flags; *r != '\0'; r++) {
-        if (*r != 'J') {
-            size_t n = strlen(shortopts);
-            shortopts[n] = *r;
-            shortopts[n + 1] = ':';
-            shortopts[n + 2] = '\0';
-        }
-    }
+    /* Every verb's parser knows every flag, so that a flag of another verb
+     * gets a better message than "unknown". */
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hl:v:p:a:d:", long_opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(vb->help, stdout);
             *done = 1;
