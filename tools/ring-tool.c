@@ -33,6 +33,10 @@ typedef struct {
     "The change is stored as one atomic LevelDB write batch that also bumps the\n" \
     "ring's generation, printed last as \"generation G\"; a running proxy picks\n" \
     "it up on SIGHUP. On any error nothing is written.\n"
+#define NEW_NOTE \
+    "The ring is written as one atomic LevelDB write batch and compacted, so\n" \
+    "its first load is as fast as any other; the output ends with\n" \
+    "\"generation 1\". On any error nothing is written.\n"
 
 static const rt_verb_t verbs[] = {
     {"create", rt_create, "lvpa", "lvp", 0, 0,
@@ -47,7 +51,7 @@ static const rt_verb_t verbs[] = {
      "  -p, --pnodes PNODES  comma-separated pnode names, each a backend address\n"
      "                       tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])\n"
      "  -a, --algorithm ALG  key hash: xxh3 (default), sha256 (node-fash's default),\n"
-     "                       sha1 or md5\n\n" WRITE_NOTE "\n"
+     "                       sha1 or md5\n\n" NEW_NOTE "\n"
      "Example:\n"
      "  ring-tool create -l /var/db/ring -v 1000000 \\\n"
      "      -p 'tcp://10.0.0.1:6379,tcp://10.0.0.2:6379'\n\n" EXIT_STATUS},
@@ -196,7 +200,7 @@ static const rt_verb_t verbs[] = {
      "Creates a new ring in DIR from FILE (- for stdin), the JSON that export and\n"
      "fash's serialize write. Every pnode must be an address (tcp://HOST:PORT or\n"
      "tls://HOST:PORT). Refuses a directory that already holds a ring.\n\n"
-     "Options:\n" OPT_L "\n" WRITE_NOTE "\n"
+     "Options:\n" OPT_L "\n" NEW_NOTE "\n"
      "Example:\n"
      "  ring-tool export -l /var/db/ring | ring-tool import -l /var/db/ring.copy -\n\n"
      EXIT_STATUS},
