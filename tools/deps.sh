@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages ringproxy builds, tests and demos with, when
-# any is missing (--fuzz: also what tools/fuzz needs). Needs root (or sudo) only when something must be installed.
+# any is missing (--fuzz: also what tools/fuzz needs). Needs root (or sudo)
+# only when something must be installed.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev
