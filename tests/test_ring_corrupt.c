@@ -100,6 +100,9 @@ static const corrupt_t cases[] = {
      "VNODE_DATA disagrees with the data keys: vnode 9 is listed but has no data"},
     {"VNODE_DATA cut short", {{"VNODE_DATA", "[4,"}}, "value of VNODE_DATA is not a JSON array of vnodes"},
     {"VNODE_DATA out of range", {{"VNODE_DATA", "[4,99]"}}, "VNODE_DATA lists vnode 99, out of range"},
+    /* Found by the fuzzer: an error quoting a name must stay one line. */
+    {"pnode name with a newline", {{"/PNODE", "[\"" P1 "\",\"tcp://a\\nb:1\"]"}},
+     "pnode name 'tcp://a?b:1' contains a comma or control character"},
 };
 
 /* The good image every case starts from, at tmp/<name>. */
