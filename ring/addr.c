@@ -39,8 +39,11 @@ int ring_pnode_addr(const char *name, ring_addr_t *out, char *err)
     hlen = (size_t)(host_end - hp);
     if (hlen == 0 || hlen >= sizeof(out->host) || memchr(hp, '/', hlen) != NULL)
         goto bad;
+    /* Digits only: strtoul alone would take " 80" and "+80". */
+    if (colon[1] < '0' || colon[1] > '9')
+        goto bad;
     port = strtoul(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
+    if (*end != '\0' || port == 0 || port > 65535)
         goto bad;
     memcpy(out->host, hp, hlen);
     out->host[hlen] = '\0';

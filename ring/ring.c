@@ -9,15 +9,22 @@
 
 #include "ring_int.h"
 
+/* Errors quote names and values from images and command lines: control
+ * characters become '?' so that every error stays one printable line. */
 void ring_err(char *err, const char *fmt, ...)
 {
     va_list ap;
+    char *p;
 
     if (err == NULL)
         return;
     va_start(ap, fmt);
     vsnprintf(err, RING_ERRLEN, fmt, ap);
     va_end(ap);
+    for (p = err; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    }
 }
 
 ring_t *ring_alloc(ring_algo_t algo, uint32_t nvnodes, char *err)

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages ringproxy builds, tests and demos with, when
-# any is missing. Needs root (or sudo) only when something must be installed.
+# any is missing (--fuzz: also what tools/fuzz needs). Needs root (or sudo)
+# only when something must be installed.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev
-redis-server redis-tools nutcracker python3 python3-redis valgrind openssl"
+redis-server redis-tools nutcracker python3 python3-redis valgrind openssl iproute2"
+# tools/fuzz needs clang's libFuzzer too.
+[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
