@@ -254,11 +254,15 @@ static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer 
     admin_reply(req, 200, "application/json", out);
 }
 
-static void admin_reload(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+static void admin_reload_done(int rc, const char *err, void *arg)
 {
-    char err[PROXY_ERRLEN];
+    struct evhttp_request *req = arg;
+    struct evbuffer *out = evbuffer_new();
     json_buf_t jb;
-    int rc = proxy_reload(a->proxy, err, sizeof(err));
+    if (out == NULL) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
     json_buf_init(&jb);
     json_printf(&jb, "{\"ok\":%s,\"generation\":%llu", rc == 0 ? "true" : "false",
                 (unsigned long long)proxy_generation());
@@ -270,6 +274,14 @@ static void admin_reload(struct evhttp_request *req, admin_t *a, struct evbuffer
     evbuffer_add(out, jb.buf, jb.len);
     json_buf_free(&jb);
     admin_reply(req, rc == 0 ? 200 : 500, "application/json", out);
+    evbuffer_free(out);
+}
+
+/* Answered when the reload thread is done (reloader.c). */
+static void admin_reload(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    if (a->proxy->reloader == NULL || reloader_request(a->proxy->reloader, admin_reload_done, req) < 0)
+        evhttp_send_error(req, 503, "reloads unavailable");
 }
 
 static void admin_cb(struct evhttp_request *req, void *arg)

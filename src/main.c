@@ -1,7 +1,7 @@
 /*
  * main.c - ringproxy: arguments, the ring, worker threads, signals.
- * The main thread runs its own small event loop for signals (and is where
- * a SIGHUP reload runs, off the workers).
+ * The main thread runs its own small event loop for signals and the admin
+ * endpoint; reloads run on a thread of their own (reloader.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -59,8 +59,7 @@ static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     proxy_t *p = arg;
     if (sig == SIGHUP) {
-        char err[PROXY_ERRLEN];
-        proxy_reload(p, err, sizeof(err));
+        reloader_request(p->reloader, NULL, NULL);
         return;
     }
     log_info("shutting down signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -198,7 +197,12 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     int started = 0;
-    for (; started < p->nworkers; started++) {
+    p->reloader = reloader_start(p);
+    if (p->reloader == NULL) {
+        snprintf(err, errlen, "cannot start the reload thread");
+        started = -1;
+    }
+    for (; started >= 0 && started < p->nworkers; started++) {
         if (worker_start(p->workers[started]) < 0) {
             snprintf(err, errlen, "cannot start worker thread %d", started);
             break;
@@ -217,6 +221,8 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
         event_base_dispatch(p->base);
         rc = 0;
     }
+    reloader_stop(p->reloader);
+    p->reloader = NULL;
     for (int i = 0; i < started; i++)
         worker_stop(p->workers[i], MAIN_SHUTDOWN_MS);
     for (int i = 0; i < started; i++)

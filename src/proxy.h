@@ -13,6 +13,7 @@
 
 struct event_base;
 struct admin;
+typedef struct reloader reloader_t;
 
 typedef struct proxy {
     config_t cfg;
@@ -24,6 +25,7 @@ typedef struct proxy {
     int nworkers;
     struct event_base *base;     /* the main thread's loop */
     struct admin *admin;
+    reloader_t *reloader;
     uint64_t reloads_ok;         /* atomic */
     uint64_t reloads_failed;     /* atomic */
     int64_t last_reload_ms;      /* how long the last good reload took */
@@ -35,6 +37,14 @@ typedef struct proxy {
  * loads, validates and publishes the ring. On failure the old ring stays,
  * the failure is logged and counted, and -1 returned with err set. */
 int proxy_reload(proxy_t *p, char *err, size_t errlen);
+/* The reload thread (reloader.c). done runs on the main loop with the
+ * outcome of a reload that started after the request. */
+typedef void (*proxy_reload_done_t)(int rc, const char *err, void *arg);
+reloader_t *reloader_start(proxy_t *p);
+/* done may be NULL (SIGHUP). */
+int reloader_request(reloader_t *rl, proxy_reload_done_t done, void *arg);
+void reloader_stop(reloader_t *rl);
+
 /* ring_load, retried a few times while another process holds the image. */
 int proxy_load_ring(const char *dir, ring_t **out, char *err, size_t errlen);
 /* The checks a ring must pass to be used: every pnode name an address,
