@@ -16,6 +16,9 @@
 /* A ring-tool holding the image open is normal and brief. */
 #define RELOAD_LOCK_TRIES 4
 #define RELOAD_LOCK_WAIT_MS 50
+/* How long to wait for every worker to switch before letting the last
+ * worker free the old ring instead. */
+#define RELOAD_SWITCH_WAIT_MS 1000
 
 static int64_t reload_now_ms(void)
 {
@@ -136,23 +139,31 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
     int rc = proxy_load_ring(p->cfg.ring, &r, err, errlen);
     if (rc == 0)
         rc = proxy_check_ring(cur != NULL ? cur->ring : NULL, r, err, errlen);
-    ringref_release(cur);
     if (rc == 0 && ringref_publish(r) < 0) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
     if (rc < 0) {
         ring_free(r);
+        ringref_release(cur);
         __atomic_add_fetch(&p->reloads_failed, 1, __ATOMIC_RELAXED);
         log_warn("ring reload failed dir=%s generation=%llu reason=\"%s\"", p->cfg.ring,
                  (unsigned long long)proxy_generation(), err);
         return -1;
     }
+    int64_t t1 = reload_now_ms();
     for (int i = 0; i < p->nworkers; i++)
         worker_notify_ring(p->workers[i]);
+    /* Once only this thread holds the old ring, every worker routes with
+     * the new one; freeing the old ring here keeps that work (large for a
+     * big ring) off the workers. */
+    while (cur != NULL && ringref_users(cur) > 1 && reload_now_ms() - t1 < RELOAD_SWITCH_WAIT_MS)
+        usleep(500);
+    int64_t t2 = reload_now_ms();
+    ringref_release(cur);
     __atomic_add_fetch(&p->reloads_ok, 1, __ATOMIC_RELAXED);
-    p->last_reload_ms = reload_now_ms() - t0;
-    log_info("ring reloaded dir=%s generation=%llu ms=%lld", p->cfg.ring,
-             (unsigned long long)proxy_generation(), (long long)p->last_reload_ms);
+    p->last_reload_ms = t2 - t0;
+    log_info("ring reloaded dir=%s generation=%llu ms=%lld switch_ms=%lld", p->cfg.ring,
+             (unsigned long long)proxy_generation(), (long long)(t2 - t0), (long long)(t2 - t1));
     return 0;
 }

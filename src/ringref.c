@@ -45,6 +45,11 @@ void ringref_release(ringref_t *rr)
     }
 }
 
+int ringref_users(const ringref_t *rr)
+{
+    return __atomic_load_n(&rr->refs, __ATOMIC_ACQUIRE);
+}
+
 int ringref_stale(const ringref_t *mine)
 {
     return atomic_load_explicit(&ringref_current, memory_order_relaxed) != mine;

@@ -22,6 +22,8 @@ int ringref_publish(ring_t *r);
  * nothing was published. */
 ringref_t *ringref_acquire(void);
 void ringref_release(ringref_t *rr);
+/* References held now: the current one plus the workers still on it. */
+int ringref_users(const ringref_t *rr);
 /* True when mine is no longer current: one relaxed load, no lock. */
 int ringref_stale(const ringref_t *mine);
 /* Drops the current ring at exit. */
