@@ -27,6 +27,30 @@ struct ring_image {
     char *dir;
 };
 
+/* LevelDB makes the directory and its LOCK and LOG files even when told
+ * not to create a database, so a read of a mistyped path would leave a
+ * stray directory behind: look for CURRENT first. */
+static int check_exists(const char *dir, char *err)
+{
+    char path[4096];
+    struct stat st;
+
+    if (stat(dir, &st) < 0) {
+        ring_err(err, "no ring image at %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ring_err(err, "no ring image at %s: not a directory", dir);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/CURRENT", dir);
+    if (stat(path, &st) < 0) {
+        ring_err(err, "no ring image at %s: it has no LevelDB CURRENT file", dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* LevelDB's own words for a lock held elsewhere differ between another
  * process ("Resource temporarily unavailable") and this one ("already held
  * by process"); both mean someone else has the image open. */
@@ -36,6 +60,10 @@ static int open_db(const char *dir, int create, leveldb_options_t **optsp, level
     char *lerr = NULL;
     leveldb_t *db;
 
+    if (!create && check_exists(dir, err) < 0) {
+        leveldb_options_destroy(opts);
+        return -1;
+    }
     leveldb_options_set_create_if_missing(opts, create);
     leveldb_options_set_compression(opts, leveldb_no_compression);
     if (create)
@@ -872,6 +900,11 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
         leveldb_free(lerr);
         goto out;
     }
+    /* A new image sits in LevelDB's log until the next open replays it
+     * into tables, which would make the first load several times slower
+     * than the others: write the tables now, while we hold the image. */
+    if (old == NULL)
+        leveldb_compact_range(img->db, NULL, 0, NULL, 0);
     nw->generation = g;
     rc = 0;
 out:
