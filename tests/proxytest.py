@@ -235,8 +235,9 @@ def get_nodes(ringdir, keys):
 
 
 def keys_per_pnode(ringdir, servers, prefix, want, limit=100000):
-    """{pnode: [want keys named prefix+N that route to it]} for every pnode."""
-    got = {s.pnode: [] for s in servers}
+    """{pnode: [want keys named prefix+N that route to it]} for every pnode
+    (servers: RedisServers or pnode names)."""
+    got = {s if isinstance(s, str) else s.pnode: [] for s in servers}
     i = 0
     while any(len(v) < want for v in got.values()):
         check(i < limit, "could not find %d keys per pnode" % want)

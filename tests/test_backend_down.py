@@ -1,0 +1,155 @@
+"""A pnode that is down gives `-ERR pnode tcp://H:P unavailable: <reason>`
+for its keys only, quickly; requests in flight when it dies get error
+replies; service resumes when it comes back on the same port."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (Cluster, Err, Status, assert_unavailable, check,  # noqa: E402
+                       encode_all, eq, free_port, keys_per_pnode, lazy,
+                       make_ring, Proxy, RedisServer, run, wait_until)
+
+CONFIG = {"connect-timeout-ms": 500, "reconnect-min-ms": 50,
+          "reconnect-max-ms": 200, "server-timeout-ms": 3000}
+
+
+def setup():
+    cl = Cluster(n=3, vnodes=1024, config=CONFIG)
+    cl.keys = keys_per_pnode(cl.ring, cl.servers, "bd:", 20)
+    return cl
+
+
+cluster = lazy(setup)
+
+
+def timed_call(c, *args):
+    t = time.monotonic()
+    r = c.call(*args)
+    return r, time.monotonic() - t
+
+
+def test_all_pnodes_up_baseline():
+    cl = cluster()
+    c = cl.raw()
+    for s in cl.servers:
+        for k in cl.keys[s.pnode]:
+            eq(c.call("SET", k, "up"), Status("OK"), "SET %s" % k)
+    c.close()
+
+
+def test_killed_pnode_gives_unavailable_for_its_keys_only():
+    cl = cluster()
+    down = cl.servers[1]
+    c = cl.raw()
+    c.call("PING")
+    down.stop()
+    for k in cl.keys[down.pnode][:10]:
+        r, took = timed_call(c, "GET", k)
+        assert_unavailable(r, down.pnode)
+        check(took < 3.0, "unavailable reply took %.2fs" % took)
+        r, took = timed_call(c, "SET", k, "x")
+        assert_unavailable(r, down.pnode)
+    for s in cl.servers:
+        if s is down:
+            continue
+        for k in cl.keys[s.pnode]:
+            eq(c.call("SET", k, "still"), Status("OK"), "SET %s on a live pnode" % k)
+            eq(c.call("GET", k), b"still", "GET %s on a live pnode" % k)
+    # A fresh connection behaves the same.
+    c2 = cl.raw()
+    assert_unavailable(c2.call("GET", cl.keys[down.pnode][0]), down.pnode)
+    eq(c2.call("GET", cl.keys[cl.servers[0].pnode][0]), b"still", "live key on a new connection")
+    check(cl.proxy.alive(), "ringproxy exited after a pnode died")
+    c.close()
+    c2.close()
+
+
+def test_pipeline_mixing_live_and_dead_pnodes():
+    cl = cluster()
+    down, up = cl.servers[1], cl.servers[0]
+    c = cl.raw()
+    reqs = []
+    for i in range(100):
+        if i % 2:
+            reqs.append(("GET", cl.keys[down.pnode][i % 20]))
+        else:
+            reqs.append(("GET", cl.keys[up.pnode][i % 20]))
+    c.send(encode_all(reqs))
+    got = c.replies(len(reqs))
+    for i, g in enumerate(got):
+        if i % 2:
+            assert_unavailable(g, down.pnode)
+        else:
+            eq(g, b"still", "reply %d from the live pnode" % i)
+    # A multi-key read that needs the dead pnode fails; one that does not
+    # is served.
+    mixed = [cl.keys[up.pnode][0], cl.keys[down.pnode][0]]
+    r = c.call("MGET", *mixed)
+    check(isinstance(r, Err), "MGET over a dead pnode: expected an error, got %r" % (r,))
+    eq(c.call("MGET", *cl.keys[up.pnode][:3]), [b"still"] * 3, "MGET on the live pnode")
+    c.close()
+
+
+def test_service_resumes_when_the_pnode_returns():
+    cl = cluster()
+    down = cl.servers[1]
+    down.start()                       # same port, empty data
+    c = cl.raw()
+    k = cl.keys[down.pnode][0]
+    wait_until(lambda: c.call("SET", k, "back") == Status("OK"), 10,
+               "SET through the proxy after %s returned" % down.pnode, step=0.1)
+    for k in cl.keys[down.pnode]:
+        eq(c.call("SET", k, "back"), Status("OK"), "SET %s after restart" % k)
+    sc = down.client()
+    for k in cl.keys[down.pnode]:
+        eq(sc.get(k), b"back", "%s on the restarted pnode" % k)
+    sc.close()
+    c.close()
+
+
+def test_requests_in_flight_when_a_pnode_dies_get_replies():
+    cl = cluster()
+    victim = cl.servers[2]
+    other = cl.servers[0]
+    c = cl.raw()
+    n = 3000
+    val = b"v" * 2000
+    reqs = [("SET", cl.keys[victim.pnode][i % 20], val) for i in range(n)]
+    c.send(encode_all(reqs[:n // 2]))
+    victim.stop()
+    c.send(encode_all(reqs[n // 2:]))
+    got = c.replies(n)
+    errs = 0
+    for i, g in enumerate(got):
+        if isinstance(g, Err):
+            errs += 1
+            check(g.startswith("ERR"), "reply %d: unexpected error %r" % (i, g))
+        else:
+            eq(g, Status("OK"), "reply %d" % i)
+    check(errs > 0, "no error reply although the pnode died mid-pipeline")
+    eq(c.call("GET", cl.keys[other.pnode][0]), b"still", "the connection still works")
+    check(cl.proxy.alive(), "ringproxy exited")
+    victim.start()
+    c.close()
+
+
+def test_pnode_down_from_the_start():
+    live = RedisServer()
+    dead = "tcp://127.0.0.1:%d" % free_port()
+    ring = make_ring([live, dead], vnodes=128)
+    p = Proxy(ring, config=CONFIG)
+    per = keys_per_pnode(ring, [live, dead], "ds:", 5)
+    c = p.raw()
+    for k in per[dead]:
+        r, took = timed_call(c, "SET", k, "x")
+        assert_unavailable(r, dead)
+        check(took < 3.0, "unavailable reply took %.2fs" % took)
+    for k in per[live.pnode]:
+        eq(c.call("SET", k, "x"), Status("OK"), "SET %s on the live pnode" % k)
+    c.close()
+    p.stop()
+
+
+run(globals())
