@@ -31,7 +31,12 @@ TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(
 TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
 RING_TOOL = os.path.join(TOP_BUILDDIR, "tools", "ring-tool")
 RINGPROXY = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
-FIXTURE_1M = os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m")
+# CI has shared/ beside the checkout; a worktree elsewhere finds the
+# machine's copy.
+FIXTURE_1M = next((d for d in (
+    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"),
+    "/work/shared/fixtures/fash-ring-1m") if os.path.isdir(d)),
+    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"))
 HOST = "127.0.0.1"
 
 IO_TIMEOUT = 10.0       # seconds any single socket read or write may take
@@ -263,17 +268,22 @@ def write_config(options):
 class Proxy:
     """A running ringproxy; stderr goes to a file shown when a test fails."""
 
-    def __init__(self, ringdir, config=None, threads=2, args=(), port=None):
+    def __init__(self, ringdir=None, config=None, threads=2, args=(), port=None,
+                 argv=None):
+        """argv, when given, replaces every flag (port is then where the
+        proxy is expected to listen)."""
         self.port = port or free_port()
         self.dir = tmpdir("ringproxy-proxy-")
         self.log = os.path.join(self.dir, "stderr.log")
-        argv = [RINGPROXY, "-r", ringdir, "-l", "%s:%d" % (HOST, self.port)]
-        if threads:
-            argv += ["-t", str(threads)]
-        if config is not None:
-            path = config if isinstance(config, str) else write_config(config)
-            argv += ["-c", path]
-        self.argv = argv + list(args)
+        if argv is None:
+            argv = ["-r", ringdir, "-l", "%s:%d" % (HOST, self.port)]
+            if threads:
+                argv += ["-t", str(threads)]
+            if config is not None:
+                path = config if isinstance(config, str) else write_config(config)
+                argv += ["-c", path]
+            argv += list(args)
+        self.argv = [RINGPROXY] + [str(a) for a in argv]
         with open(self.log, "ab") as err:
             self.proc = _spawn(self.argv, stdout=err, stderr=err,
                                stdin=subprocess.DEVNULL)

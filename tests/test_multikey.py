@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (Cluster, Status, assert_err, check, encode, encode_all, eq,  # noqa: E402
+from proxytest import (Cluster, Status, assert_err, encode, encode_all, eq,  # noqa: E402
                        keys_per_pnode, lazy, run)
 
 
