@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -405,6 +406,13 @@ class RawClient:
 
     def send(self, data):
         self.sock.sendall(data)
+
+    def send_in_background(self, data):
+        """Sends data from a thread, so that a big pipeline cannot deadlock
+        against replies nobody reads yet; join() the returned thread."""
+        t = threading.Thread(target=self.sock.sendall, args=(data,), daemon=True)
+        t.start()
+        return t
 
     def send_slowly(self, data, chunk=1, pause=0.001):
         for i in range(0, len(data), chunk):

@@ -119,8 +119,9 @@ def test_requests_in_flight_when_a_pnode_dies_get_replies():
     reqs = [("SET", cl.keys[victim.pnode][i % 20], val) for i in range(n)]
     c.send(encode_all(reqs[:n // 2]))
     victim.stop()
-    c.send(encode_all(reqs[n // 2:]))
+    sender = c.send_in_background(encode_all(reqs[n // 2:]))
     got = c.replies(n)
+    sender.join(10)
     errs = 0
     for i, g in enumerate(got):
         if isinstance(g, Err):

@@ -20,7 +20,10 @@ BAD = {
     "non-numeric bulk length": b"*1\r\n$abc\r\nfoo\r\n",
     "non-numeric multibulk length": b"*abc\r\n$4\r\nPING\r\n",
     "trailing junk in a length": b"*1\r\n$3x\r\nfoo\r\n",
+    # Redis itself does not check the two bytes after bulk data; the issue
+    # lists a missing CRLF as malformed, so ringproxy must.
     "missing CRLF after bulk data": b"*2\r\n$3\r\nGETxx$1\r\na\r\n",
+    "bare LF after a length": b"*1\r\n$4\nPING\r\n",
     "multibulk count too large": b"*9999999999\r\n$4\r\nPING\r\n",
     "bulk length over 512 MB": b"*2\r\n$3\r\nGET\r\n$9999999999\r\n",
     "bulk length over max-request-bytes default": b"*2\r\n$3\r\nGET\r\n$536870913\r\n",

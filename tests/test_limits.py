@@ -1,0 +1,104 @@
+"""Configured limits and timeouts: max-clients, client-idle-timeout,
+server-timeout-ms, max-request-bytes and max-pipeline back-pressure."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
+                       encode_all, eq, lazy, run)
+
+cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
+    "max-clients": 4, "client-idle-timeout": 1, "server-timeout-ms": 400,
+    "max-request-bytes": 100000, "max-pipeline": 8}))
+
+
+def test_max_clients():
+    cl = cluster()
+    cs = [cl.raw() for _ in range(4)]
+    for c in cs:
+        eq(c.call("PING"), Status("PONG"), "PING within max-clients")
+    extra = cl.raw()
+    try:
+        extra.send(encode("PING"))
+        r = extra.reply()
+        check(isinstance(r, Err), "client over max-clients: expected an error, got %r" % (r,))
+    except (Closed, ConnectionResetError):
+        raise AssertionError("client over max-clients closed without an error reply")
+    check(extra.expect_closed(), "client over max-clients not closed")
+    extra.close()
+    for c in cs:
+        eq(c.call("PING"), Status("PONG"), "the first clients still work")
+        c.close()
+    # Slots are freed when clients leave.
+    time.sleep(0.2)
+    again = cl.raw()
+    eq(again.call("PING"), Status("PONG"), "a new client after others left")
+    again.close()
+
+
+def test_idle_clients_are_closed_and_busy_ones_kept():
+    cl = cluster()
+    idle, busy = cl.raw(), cl.raw()
+    eq(idle.call("PING"), Status("PONG"), "PING")
+    t = time.monotonic()
+    while time.monotonic() - t < 2.5:
+        eq(busy.call("SET", "idle:k", "v"), Status("OK"), "busy client SET")
+        time.sleep(0.2)
+    check(idle.expect_closed(timeout=3), "idle client still open after 2.5 s (timeout 1 s)")
+    eq(busy.call("GET", "idle:k"), b"v", "busy client kept")
+    idle.close()
+    busy.close()
+
+
+def test_server_timeout_gives_an_error_reply():
+    cl = cluster()
+    c = cl.raw()
+    slow = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+            "while true do local n = redis.call('TIME') "
+            "if n[1] * 1000000 + n[2] - t0 > 1200000 then break end end return 1")
+    t = time.monotonic()
+    r = c.call("EVAL", slow, 1, "slow:k")
+    took = time.monotonic() - t
+    check(isinstance(r, Err), "request slower than server-timeout-ms: expected an error, got %r" % (r,))
+    check(took < 1.1, "the timeout error took %.2fs (server-timeout-ms 400)" % took)
+    time.sleep(1.0)                    # let the script end on the pnode
+    d = cl.raw()
+    eq(d.call("SET", "slow:k2", "x"), Status("OK"), "the proxy serves after a timeout")
+    d.close()
+    c.close()
+
+
+def test_request_over_max_request_bytes_is_refused():
+    cl = cluster()
+    bystander = cl.raw()
+    c = cl.raw()
+    c.send(encode("SET", "big:k", "x" * 200000))
+    try:
+        r = c.reply()
+        check(isinstance(r, Err), "oversized request: expected an error, got %r" % (r,))
+    except (Closed, ConnectionResetError):
+        raise AssertionError("oversized request: closed without an error reply")
+    c.close()
+    eq(bystander.call("EXISTS", "big:k"), 0, "the oversized SET was not applied")
+    eq(bystander.call("SET", "small:k", "x" * 1000), Status("OK"), "a small request")
+    bystander.close()
+
+
+def test_deep_pipeline_over_max_pipeline_completes_in_order():
+    # max-pipeline 8: the proxy stops reading while 8 are in flight, and
+    # everything still completes, in order.
+    cl = cluster()
+    c = cl.raw()
+    reqs = [("SET", "bp:%d" % (i % 100), i) if i % 2 == 0 else ("GET", "bp:%d" % ((i - 1) % 100))
+            for i in range(20000)]
+    sender = c.send_in_background(encode_all(reqs))
+    got = c.replies(len(reqs))
+    sender.join(10)
+    for i, g in enumerate(got):
+        eq(g, Status("OK") if i % 2 == 0 else str(i - 1).encode(), "reply %d" % i)
+    c.close()
+
+
+run(globals())
