@@ -389,8 +389,11 @@ class Status(str):
     """A status reply (without the leading '+')."""
 
 
-class Closed(Exception):
+class Closed(TestFailure):
     """The server closed the connection."""
+
+    def __init__(self, msg="the server closed the connection"):
+        super().__init__(msg)
 
 
 class RawClient:
