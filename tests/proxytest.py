@@ -42,7 +42,7 @@ HOST = "127.0.0.1"
 
 IO_TIMEOUT = 10.0       # seconds any single socket read or write may take
 START_TIMEOUT = 10.0    # seconds a server may take to start answering
-TEST_TIMEOUT = 45       # seconds one test function may take in all
+TEST_TIMEOUT = 60       # seconds one test function may take in all (a hang guard)
 
 _procs = []             # every Popen we started, killed at exit
 _tmpdirs = []
@@ -285,6 +285,7 @@ class Proxy:
                 argv += ["-c", path]
             argv += list(args)
         self.argv = [RINGPROXY] + [str(a) for a in argv]
+        check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
         with open(self.log, "ab") as err:
             self.proc = _spawn(self.argv, stdout=err, stderr=err,
                                stdin=subprocess.DEVNULL)
