@@ -101,14 +101,25 @@ def mixed(ns, n, seed):
     return [m.step() for _ in range(n)]
 
 
-def test_pipeline_1000_mixed_requests_in_order():
-    cl = cluster()
-    reqs = mixed("mix", 1000, 1)
-    c = cl.raw()
-    c.send(encode_all(cmd for cmd, _ in reqs))
+def check_pipeline(c, reqs, send):
+    """Sends reqs' commands with send(bytes), then checks every reply."""
+    send(encode_all(cmd for cmd, _ in reqs))
     got = c.replies(len(reqs))
     for i, ((cmd, want), g) in enumerate(zip(reqs, got)):
         eq(g, want, "reply %d to %r" % (i, cmd))
+
+
+def in_pieces(c, size):
+    def send(data):
+        for i in range(0, len(data), size):
+            c.send(data[i:i + size])
+    return send
+
+
+def test_pipeline_1000_mixed_requests_in_order():
+    cl = cluster()
+    c = cl.raw()
+    check_pipeline(c, mixed("mix", 1000, 1), c.send)
     # The requests went to every pnode, not just one.
     used = [s for s in cl.servers if s.client().dbsize() > 0]
     eq(len(used), len(cl.servers), "pnodes that received keys")
@@ -117,15 +128,9 @@ def test_pipeline_1000_mixed_requests_in_order():
 
 def test_pipeline_sent_in_several_writes_before_reading():
     cl = cluster()
-    reqs = mixed("mix2", 1000, 2)
     c = cl.raw()
-    data = encode_all(cmd for cmd, _ in reqs)
     # Cut at odd places so frames straddle writes.
-    for i in range(0, len(data), 977):
-        c.send(data[i:i + 977])
-    got = c.replies(len(reqs))
-    for i, ((cmd, want), g) in enumerate(zip(reqs, got)):
-        eq(g, want, "reply %d to %r" % (i, cmd))
+    check_pipeline(c, mixed("mix2", 1000, 2), in_pieces(c, 977))
     c.close()
 
 
@@ -133,12 +138,9 @@ def test_byte_by_byte_pipeline():
     cl = cluster()
     reqs = mixed("bytes", 40, 3)
     c = cl.raw()
-    data = encode_all(cmd for cmd, _ in reqs)
-    check(len(data) < 4000, "pipeline too long for a byte-by-byte test")
-    c.send_slowly(data, chunk=1, pause=0.0005)
-    got = c.replies(len(reqs))
-    for i, ((cmd, want), g) in enumerate(zip(reqs, got)):
-        eq(g, want, "reply %d to %r" % (i, cmd))
+    check(len(encode_all(cmd for cmd, _ in reqs)) < 4000,
+          "pipeline too long for a byte-by-byte test")
+    check_pipeline(c, reqs, lambda data: c.send_slowly(data, chunk=1, pause=0.0005))
     c.close()
 
 
@@ -164,9 +166,7 @@ def test_many_clients_pipelining_concurrently():
         try:
             reqs = mixed("cc%d" % n, 500, 100 + n)
             c = cl.raw()
-            data = encode_all(cmd for cmd, _ in reqs)
-            for i in range(0, len(data), 4096):
-                c.send(data[i:i + 4096])
+            in_pieces(c, 4096)(encode_all(cmd for cmd, _ in reqs))
             got = c.replies(len(reqs))
             c.close()
             bad = [(i, cmd, want, g) for i, ((cmd, want), g)
