@@ -20,6 +20,8 @@
 #define KEY_GENERATION "RINGPROXY_GENERATION"
 #define PFX_PNODE "/PNODE/"
 #define PFX_VNODE "/VNODE/"
+/* Changes of more vnodes than this are compacted right after the write. */
+#define COMPACT_AFTER_VNODES 65536
 
 struct ring_image {
     leveldb_t *db;
@@ -778,6 +780,7 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
     uint32_t v;
     size_t i;
     char *lerr = NULL;
+    size_t changed = 0;
     int data_changed = old == NULL, pnodes_changed = old == NULL, rc = -1;
 
     json_buf_init(&jb);
@@ -836,8 +839,10 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
                 snprintf(key, sizeof(key), PFX_PNODE "%s/%u", on, v);
                 leveldb_writebatch_delete(b, key, strlen(key));
                 put_data(b, nw, v, &jb, key, sizeof(key));
+                changed++;
             } else if (!same_data(od, nd)) {
                 put_data(b, nw, v, &jb, key, sizeof(key));
+                changed++;
             }
             if ((od == NULL) != (nd == NULL))
                 data_changed = 1;
@@ -900,10 +905,11 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
         leveldb_free(lerr);
         goto out;
     }
-    /* A new image sits in LevelDB's log until the next open replays it
-     * into tables, which would make the first load several times slower
-     * than the others: write the tables now, while we hold the image. */
-    if (old == NULL)
+    /* A new image, or a large change, sits in LevelDB's log until the next
+     * open replays it into tables, which would make the next load (the
+     * proxy's reload) several times slower than the others: write the
+     * tables now, while we hold the image. A small change replays fast. */
+    if (old == NULL || changed >= COMPACT_AFTER_VNODES)
         leveldb_compact_range(img->db, NULL, 0, NULL, 0);
     nw->generation = g;
     rc = 0;
