@@ -110,7 +110,9 @@ static void router_forward_inline(server_t *s, request_t *r, const char *base,
     server_send(s, r, scratch, evbuffer_get_length(scratch));
 }
 
-static void router_route(client_t *c, request_t *r, const command_t *cmd, const char *base,
+/* Returns 1 when the request's bytes went to a backend, 0 when it was
+ * answered here (and its bytes are still in the buffer). */
+static int router_route(client_t *c, request_t *r, const command_t *cmd, const char *base,
                          const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total)
 {
     worker_t *w = c->worker;
@@ -120,11 +122,11 @@ static void router_route(client_t *c, request_t *r, const command_t *cmd, const 
     long nkeys = command_keys(cmd, base, args, argc, keys, ROUTER_MAX_KEYS);
     if (nkeys < 0) {
         request_error(r, "ERR numkeys is not an integer or out of range");
-        return;
+        return 0;
     }
     if (nkeys == 0) {
         router_unsupported(r, base + args[0].off, args[0].len, " without keys");
-        return;
+        return 0;
     }
     router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
     int ro = node.flags & RING_VNODE_RO;
@@ -134,20 +136,20 @@ static void router_route(client_t *c, request_t *r, const command_t *cmd, const 
         if (other.vnode != node.vnode) {
             router_unsupported(r, base + args[0].off, args[0].len,
                                " when its keys are on different vnodes");
-            return;
+            return 0;
         }
     }
     if (ro && (cmd->flags & CMD_WRITE)) {
         request_error(r, "READONLY vnode %u is read-only (resharding)", ro_vnode);
-        return;
+        return 0;
     }
     server_t *s = w->map[node.pnode];
     if (c->parser.is_inline) {
         router_forward_inline(s, r, base, args, argc);
-        evbuffer_drain(in, total);
-    } else {
-        server_send(s, r, in, total);
+        return 0;
     }
+    server_send(s, r, in, total);
+    return 1;
 }
 
 void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total)
@@ -188,8 +190,7 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     } else if (cmd->flags & CMD_MULTI) {
         multikey_dispatch(c, r, cmd, base, args, argc, in, total);
         return;
-    } else {
-        router_route(c, r, cmd, base, args, argc, in, total);
+    } else if (router_route(c, r, cmd, base, args, argc, in, total)) {
         return;
     }
     evbuffer_drain(in, total);
