@@ -74,8 +74,7 @@ def test_ring_node_does_not_touch_the_pnodes():
 
 def test_ring_bad_usage_is_an_error_and_connection_stays():
     c = cluster().raw()
-    for args in (("RING",), ("RING", "NOSUCH"), ("RING", "NODE"), ("RING", "NODE", "a", "b"),
-                 ("RING", "INFO", "extra")):
+    for args in (("RING",), ("RING", "NOSUCH"), ("RING", "NODE"), ("RING", "NODE", "a", "b")):
         r = c.call(*args)
         check(isinstance(r, Err) and r.startswith("ERR"), "%r: expected an error, got %r" % (args, r))
     eq(c.call("PING"), Status("PONG"), "PING after bad RING usage")
