@@ -230,7 +230,7 @@ def get_nodes(ringdir, keys):
     keys = list(keys)
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
-        text = ring_tool("get-node", "-l", ringdir, "--json", *chunk)
+        text = ring_tool("get-node", "-l", ringdir, "--json", "--", *chunk)
         lines = [l for l in text.splitlines() if l.strip()]
         eq(len(lines), len(chunk), "ring-tool get-node line count")
         for k, line in zip(chunk, lines):

@@ -136,6 +136,34 @@ def test_requests_in_flight_when_a_pnode_dies_get_replies():
     c.close()
 
 
+def test_no_reply_mixup_after_a_pnode_restarts_under_load():
+    # Several clients pipeline to every pnode while one dies and returns;
+    # afterwards each client's replies are exactly its own, in order.
+    cl = cluster()
+    victim = cl.servers[0]
+    cs = [cl.raw() for _ in range(4)]
+    for n, c in enumerate(cs):
+        c.send(encode_all(("SET", cl.keys[s.pnode][i], "pre%d" % n)
+                          for s in cl.servers for i in range(20)))
+    victim.stop()
+    for c in cs:
+        for r in c.replies(60):
+            check(r == Status("OK") or isinstance(r, Err), "reply during the kill: %r" % (r,))
+    victim.start()
+    k0 = cl.keys[victim.pnode][0]
+    wait_until(lambda: cs[0].call("SET", k0, "x") == Status("OK"), 10,
+               "%s back" % victim.pnode, step=0.1)
+    for rnd in range(5):
+        for n, c in enumerate(cs):
+            c.send(encode_all([("SET", "mix:%d:%d" % (n, i), "%d-%d" % (n, rnd)) for i in range(50)] +
+                              [("GET", "mix:%d:%d" % (n, i)) for i in range(50)]))
+        for n, c in enumerate(cs):
+            want = [Status("OK")] * 50 + [("%d-%d" % (n, rnd)).encode()] * 50
+            eq(c.replies(100), want, "client %d round %d" % (n, rnd))
+    for c in cs:
+        c.close()
+
+
 def test_pnode_down_from_the_start():
     live = RedisServer()
     dead = "tcp://127.0.0.1:%d" % free_port()

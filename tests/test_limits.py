@@ -2,6 +2,7 @@
 server-timeout-ms, max-request-bytes and max-pipeline back-pressure."""
 
 import os
+import socket
 import sys
 import time
 
@@ -16,21 +17,27 @@ cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
 
 def test_max_clients():
     cl = cluster()
+    # The harness's start-up probes are closed connections: give the proxy
+    # a moment to see them go.
+    time.sleep(0.5)
     cs = [cl.raw() for _ in range(4)]
-    for c in cs:
-        eq(c.call("PING"), Status("PONG"), "PING within max-clients")
-    extra = cl.raw()
     try:
-        extra.send(encode("PING"))
-        r = extra.reply()
-        check(isinstance(r, Err), "client over max-clients: expected an error, got %r" % (r,))
-    except (Closed, ConnectionResetError):
-        raise AssertionError("client over max-clients closed without an error reply")
-    check(extra.expect_closed(), "client over max-clients not closed")
-    extra.close()
-    for c in cs:
-        eq(c.call("PING"), Status("PONG"), "the first clients still work")
-        c.close()
+        for c in cs:
+            eq(c.call("PING"), Status("PONG"), "PING within max-clients")
+        extra = cl.raw()
+        try:
+            extra.send(encode("PING"))
+            r = extra.reply()
+            check(isinstance(r, Err), "client over max-clients: expected an error, got %r" % (r,))
+        except (Closed, ConnectionResetError):
+            raise AssertionError("client over max-clients closed without an error reply")
+        check(extra.expect_closed(), "client over max-clients not closed")
+        extra.close()
+        for c in cs:
+            eq(c.call("PING"), Status("PONG"), "the first clients still work")
+    finally:
+        for c in cs:
+            c.close()
     # Slots are freed when clients leave.
     time.sleep(0.2)
     again = cl.raw()
@@ -99,6 +106,41 @@ def test_deep_pipeline_over_max_pipeline_completes_in_order():
     for i, g in enumerate(got):
         eq(g, Status("OK") if i % 2 == 0 else str(i - 1).encode(), "reply %d" % i)
     c.close()
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def test_a_client_that_does_not_read_cannot_grow_the_proxy():
+    # 400 GETs of a 1 MB value from a client that does not read its replies:
+    # with max-pipeline 8 the proxy stops reading after a few, so its memory
+    # stays far below the 400 MB it would need to buffer them all. (Its own
+    # proxy: with client-idle-timeout the silent client could be closed.)
+    cl = Cluster(n=2, vnodes=256, config={"max-pipeline": 8})
+    big = b"m" * (1 << 20)
+    k = "slowreader:k"
+    cl.server_for(k).client().set(k, big)
+    before = rss_kb(cl.proxy.proc.pid)
+    c = cl.raw()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sender = c.send_in_background(encode_all(("GET", k) for _ in range(400)))
+    time.sleep(2.0)
+    grown = rss_kb(cl.proxy.proc.pid) - before
+    other = cl.raw()
+    eq(other.call("PING"), Status("PONG"), "another client meanwhile")
+    other.close()
+    for i in range(400):
+        r = c.reply()
+        check(r == big, "reply %d: %r" % (i, r[:20] if isinstance(r, bytes) else r))
+    sender.join(10)
+    c.close()
+    check(grown < 150 * 1024, "ringproxy grew by %d MB for a client that does not read"
+          % (grown // 1024))
 
 
 run(globals())

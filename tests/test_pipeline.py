@@ -9,7 +9,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (Cluster, Status, check, encode, encode_all, eq,  # noqa: E402
+from proxytest import (Cluster, Err, Status, check, encode, encode_all, eq,  # noqa: E402
                        lazy, run)
 
 cluster = lazy(lambda: Cluster(n=3, vnodes=1024))
@@ -224,6 +224,46 @@ def test_replies_in_order_when_a_slow_pnode_answers_last():
     want = [Status("OK")] * len(keys) + [k.encode() for k in keys[1:]] + [len(big)]
     eq(c.replies(len(reqs)), want, "replies in request order")
     c.close()
+
+
+def test_error_replies_from_pnodes_keep_their_place():
+    cl = cluster()
+    c = cl.raw()
+    c.call("DEL", "wt:list")
+    c.call("LPUSH", "wt:list", "x")
+    reqs = []
+    for i in range(200):
+        reqs.append(("INCR", "wt:list") if i % 3 == 0 else ("SET", "wt:%d" % i, i))
+    c.send(encode_all(reqs))
+    for i, g in enumerate(c.replies(len(reqs))):
+        if i % 3 == 0:
+            check(isinstance(g, Err) and g.startswith("WRONGTYPE"), "reply %d: %r" % (i, g))
+        else:
+            eq(g, Status("OK"), "reply %d" % i)
+    c.close()
+
+
+def test_clients_leaving_with_replies_in_flight_do_not_disturb_others():
+    # Clients that close with many replies outstanding share the pnode
+    # connections with a client that stays: its replies must stay its own.
+    cl = cluster()
+    big = b"b" * 100000
+    setup = cl.client()
+    for s in range(20):
+        setup.set("left:%d" % s, big)
+    setup.close()
+    stayer = cl.raw()
+    for rnd in range(10):
+        leaver = cl.raw()
+        leaver.send(encode_all(("GET", "left:%d" % (i % 20)) for i in range(300)))
+        leaver.close()
+        reqs = [("SET", "stay:%d" % i, "%d-%d" % (rnd, i)) for i in range(20)] + \
+               [("GET", "stay:%d" % i) for i in range(20)]
+        stayer.send(encode_all(reqs))
+        want = [Status("OK")] * 20 + [("%d-%d" % (rnd, i)).encode() for i in range(20)]
+        eq(stayer.replies(len(reqs)), want, "the staying client's replies, round %d" % rnd)
+    check(cl.proxy.alive(), "ringproxy exited")
+    stayer.close()
 
 
 run(globals())

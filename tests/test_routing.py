@@ -112,4 +112,15 @@ def test_overwrites_and_deletes_stay_on_one_pnode():
     c.close()
 
 
+def test_keys_with_odd_bytes_route_by_their_bytes():
+    cl = two()
+    c = cl.client()
+    keys = ["", " ", "crlf\r\nin key", "tab\there", "*3\r\n$3", "k" * 10000,
+            "\u65e5\u672c\u8a9e", "quote\"s", "-dash"]
+    for k in keys:
+        eq(c.set(k, "odd:" + k), True, "SET %r" % k[:40])
+    cl.assert_placement({k: ("odd:" + k).encode() for k in keys})
+    c.close()
+
+
 run(globals())
