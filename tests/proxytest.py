@@ -285,6 +285,7 @@ class Proxy:
                 argv += ["-c", path]
             argv += list(args)
         self.argv = [RINGPROXY] + [str(a) for a in argv]
+        self.reported = False
         check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
         with open(self.log, "ab") as err:
             self.proc = _spawn(self.argv, stdout=err, stderr=err,
@@ -308,19 +309,30 @@ class Proxy:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, wait=10.0):
-        """Signals the proxy and returns its exit status (bounded wait)."""
-        if self.proc.poll() is None:
+    def stop(self, sig=signal.SIGTERM, wait=15.0):
+        """Signals the proxy (unless sig is None: it was signalled already)
+        and returns its exit status (bounded wait). Fails if the sanitizers
+        reported anything."""
+        if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             kill(self.proc)
-            raise TestFailure("ringproxy did not exit within %.0fs of signal %d"
+            raise TestFailure("ringproxy did not exit within %.0fs of signal %s"
                               % (wait, sig))
         if self.proc in _procs:
             _procs.remove(self.proc)
+        self.check_sanitizers()
         return rc
+
+    def check_sanitizers(self):
+        m = SANITIZER_RE.search(self.stderr())
+        if m and not self.reported:
+            self.reported = True
+            text = self.stderr()[m.start():]
+            raise TestFailure("sanitizer report from ringproxy (port %d):\n%s"
+                              % (self.port, "\n".join(text.splitlines()[:40])))
 
     def client(self, **kw):
         return redis.Redis(host=HOST, port=self.port, socket_timeout=IO_TIMEOUT,
@@ -331,6 +343,8 @@ class Proxy:
 
 
 _proxies = []
+# What ASan, LSan and UBSan print (a sanitizer build's proxy must print none).
+SANITIZER_RE = re.compile(r"ERROR: \w+Sanitizer|runtime error:")
 
 
 class Cluster:
@@ -599,6 +613,18 @@ def run(namespace):
                         for line in tail:
                             print("       " + line)
             sys.stdout.flush()
+        # Stop every proxy still running gracefully, so that a sanitizer
+        # build reports leaks and shutdown errors, and look at what it said.
+        for p in _proxies:
+            try:
+                if p.alive():
+                    rc = p.stop(signal.SIGTERM)
+                    check(rc == 0, "exit status %d after SIGTERM" % rc)
+                else:
+                    p.check_sanitizers()
+            except TestFailure as e:
+                failed.append("shutdown")
+                print("FAIL ringproxy on port %d at the end: %s" % (p.port, e))
     finally:
         cleanup()
     print("%d/%d passed" % (len(tests) - len(failed), len(tests)))
