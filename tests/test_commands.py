@@ -166,4 +166,39 @@ def test_eval_with_keys_on_different_vnodes_is_refused():
     c.close()
 
 
+def test_big_and_nested_replies_from_pnodes():
+    cl = cluster()
+    c = cl.raw()
+    items = ["item%d" % i for i in range(50000)]
+    for i in range(0, len(items), 5000):
+        c.call("RPUSH", "nest:list", *items[i:i + 5000])
+    got = c.call("LRANGE", "nest:list", 0, -1)
+    eq(len(got), len(items), "LRANGE length")
+    check(got == [x.encode() for x in items], "LRANGE content differs")
+    nested = "return {1, {2, {3, 'x', {}}}, 'y', redis.call('LLEN', KEYS[1])}"
+    eq(c.call("EVAL", nested, 1, "nest:list"), [1, [2, [3, b"x", []]], b"y", 50000],
+       "a nested array reply")
+    r = c.call("EVAL", "return redis.error_reply('MYERR custom')", 1, "nest:k")
+    eq(r, Err("MYERR custom"), "an error reply from a script")
+    eq(c.call("EVAL", "return redis.status_reply('FINE')", 1, "nest:k"), Status("FINE"),
+       "a status reply from a script")
+    c.close()
+
+
+def test_scans_inside_one_key():
+    cl = cluster()
+    c = cl.raw()
+    c.call("HSET", "scan:h", *[x for i in range(300) for x in ("f%d" % i, i)])
+    c.call("SADD", "scan:s", *["m%d" % i for i in range(300)])
+    for cmd, key, per in (("HSCAN", "scan:h", 2), ("SSCAN", "scan:s", 1)):
+        cursor, seen = b"0", set()
+        for _ in range(1000):
+            cursor, items = c.call(cmd, key, cursor, "COUNT", 50)
+            seen.update(items[::per])
+            if cursor == b"0":
+                break
+        eq(len(seen), 300, "%s saw every element" % cmd)
+    c.close()
+
+
 run(globals())

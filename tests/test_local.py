@@ -136,4 +136,14 @@ def test_arity_error_is_not_sent_to_a_pnode():
     c.close()
 
 
+def test_empty_and_null_multibulks_are_ignored_like_redis():
+    c = cluster().raw()
+    c.send(b"*0\r\n*-1\r\n" + encode("PING"))
+    eq(c.reply(), Status("PONG"), "PING after *0 and *-1")
+    r = c.call("")
+    check(isinstance(r, Err) and r.startswith("ERR"), "an empty command name: %r" % (r,))
+    eq(c.call("PING"), Status("PONG"), "PING after an empty command name")
+    c.close()
+
+
 run(globals())

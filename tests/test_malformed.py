@@ -27,6 +27,9 @@ BAD = {
     "multibulk count too large": b"*9999999999\r\n$4\r\nPING\r\n",
     "bulk length over 512 MB": b"*2\r\n$3\r\nGET\r\n$9999999999\r\n",
     "bulk length over max-request-bytes default": b"*2\r\n$3\r\nGET\r\n$536870913\r\n",
+    # Inline requests, as Redis checks them.
+    "unbalanced quotes in an inline request": b'SET "abc def\r\n',
+    "inline request over 64 KB without a newline": b"GET " + b"k" * (70 * 1024),
 }
 
 

@@ -145,4 +145,13 @@ def test_mset_wrong_arity_writes_nothing():
     c.close()
 
 
+def test_mset_with_a_repeated_key_keeps_the_last_value():
+    cl = cluster()
+    c = cl.raw()
+    a, b = cl.keys[0], cl.keys[1]
+    eq(c.call("MSET", a, "1", b, "x", a, "2", a, "3"), Status("OK"), "MSET")
+    eq(c.call("MGET", a, b), [b"3", b"x"], "MGET after MSET with a repeated key")
+    c.close()
+
+
 run(globals())

@@ -266,4 +266,61 @@ def test_clients_leaving_with_replies_in_flight_do_not_disturb_others():
     stayer.close()
 
 
+def test_replies_made_by_the_proxy_wait_for_earlier_pnode_replies():
+    # PING, ECHO, RING, refusals and arity errors are answered by the proxy
+    # itself; they must still come back after the slower pnode replies
+    # requested before them.
+    cl = cluster()
+    c = cl.raw()
+    big = b"s" * (4 << 20)
+    reqs = [("SET", "local:big", big), ("PING",), ("GET", "local:big"), ("ECHO", "e1"),
+            ("GET", "local:none"), ("KEYS", "*"), ("STRLEN", "local:big"), ("GET",),
+            ("SELECT", "0"), ("RING", "NODE", "local:big"), ("PING", "p2")]
+    c.send(encode_all(reqs))
+    got = c.replies(len(reqs))
+    eq(got[0], Status("OK"), "SET")
+    eq(got[1], Status("PONG"), "PING")
+    check(got[2] == big, "GET of the big value")
+    eq(got[3], b"e1", "ECHO")
+    eq(got[4], None, "GET of a missing key")
+    check(isinstance(got[5], Err) and "not supported" in got[5], "KEYS: %r" % (got[5],))
+    eq(got[6], len(big), "STRLEN")
+    check(isinstance(got[7], Err) and "wrong number" in got[7], "GET without a key: %r" % (got[7],))
+    eq(got[8], Status("OK"), "SELECT 0")
+    check(isinstance(got[9], list) and len(got[9]) == 3, "RING NODE: %r" % (got[9],))
+    eq(got[10], b"p2", "PING with a message")
+    c.close()
+
+
+def test_more_worker_threads_and_many_connections():
+    cl = Cluster(n=3, vnodes=1024, threads=4)
+    conns = [cl.raw() for _ in range(300)]
+    for n, c in enumerate(conns):
+        c.send(encode("SET", "conn:%d" % n, n) + encode("GET", "conn:%d" % n))
+    for n, c in enumerate(conns):
+        eq(c.replies(2), [Status("OK"), str(n).encode()], "connection %d" % n)
+        c.close()
+    results = {}
+
+    def worker(n):
+        try:
+            reqs = mixed("t4c%d" % n, 400, 200 + n)
+            c = cl.raw()
+            c.send(encode_all(cmd for cmd, _ in reqs))
+            got = c.replies(len(reqs))
+            c.close()
+            results[n] = [i for i, ((_, want), g) in enumerate(zip(reqs, got)) if g != want][:3]
+        except Exception as e:
+            results[n] = ["exception %r" % e]
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+    for n in range(16):
+        eq(results.get(n), [], "mismatched replies of client %d" % n)
+    cl.proxy.stop()
+
+
 run(globals())
