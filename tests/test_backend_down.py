@@ -3,6 +3,7 @@ for its keys only, quickly; requests in flight when it dies get error
 replies; service resumes when it comes back on the same port."""
 
 import os
+import socket
 import sys
 import time
 
@@ -178,6 +179,66 @@ def test_pnode_down_from_the_start():
     for k in per[live.pnode]:
         eq(c.call("SET", k, "x"), Status("OK"), "SET %s on the live pnode" % k)
     c.close()
+    p.stop()
+
+
+def test_connect_timeout_to_a_pnode_that_never_accepts():
+    # A listener with a full accept queue drops SYNs, so connecting to it
+    # hangs: the proxy must answer within its connect timeout.
+    live = RedisServer()
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fillers = []
+    for _ in range(4):
+        f = socket.socket()
+        f.setblocking(False)
+        try:
+            f.connect(hole.getsockname())
+        except BlockingIOError:
+            pass
+        fillers.append(f)
+    dead = "tcp://127.0.0.1:%d" % hole.getsockname()[1]
+    ring = make_ring([live, dead], vnodes=128)
+    p = Proxy(ring, config=CONFIG)
+    per = keys_per_pnode(ring, [live, dead], "hole:", 3)
+    c = p.raw()
+    try:
+        for k in per[dead]:
+            r, took = timed_call(c, "GET", k)
+            assert_unavailable(r, dead)
+            check(took < 3.0, "unavailable reply took %.2fs (connect timeout 0.5 s)" % took)
+        for k in per[live.pnode]:
+            eq(c.call("SET", k, "x"), Status("OK"), "SET %s on the live pnode" % k)
+    finally:
+        c.close()
+        for f in fillers:
+            f.close()
+        hole.close()
+    p.stop()
+
+
+def test_server_timeout_on_a_pnode_that_accepts_but_never_answers():
+    live = RedisServer()
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(64)
+    pn = "tcp://127.0.0.1:%d" % mute.getsockname()[1]
+    ring = make_ring([live, pn], vnodes=128)
+    conf = dict(CONFIG, **{"server-timeout-ms": 500})
+    p = Proxy(ring, config=conf)
+    per = keys_per_pnode(ring, [live, pn], "mute:", 3)
+    c = p.raw()
+    try:
+        for k in per[pn]:
+            r, took = timed_call(c, "GET", k)
+            check(isinstance(r, Err) and r.startswith("ERR"), "a mute pnode: expected an error, got %r" % (r,))
+            check(took < 4.0, "the error took %.2fs (server timeout 0.5 s)" % took)
+        for k in per[live.pnode]:
+            eq(c.call("SET", k, "x"), Status("OK"), "SET %s on the live pnode" % k)
+    finally:
+        c.close()
+        mute.close()
     p.stop()
 
 
