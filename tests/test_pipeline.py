@@ -323,4 +323,27 @@ def test_more_worker_threads_and_many_connections():
     cl.proxy.stop()
 
 
+def test_clients_share_the_pnode_connections():
+    # Each worker keeps backend-connections connections to each pnode, no
+    # matter how many clients it serves.
+    for per_worker in (1, 2):
+        cl = Cluster(n=2, vnodes=256, threads=2, config={"backend-connections": per_worker})
+        clients = [cl.raw() for _ in range(40)]
+        for n, c in enumerate(clients):
+            c.send(encode_all(("SET", "share:%d:%d" % (n, i), i) for i in range(20)))
+        for c in clients:
+            eq(c.replies(20), [Status("OK")] * 20, "SET replies")
+        for s in cl.servers:
+            d = s.client()
+            mine = d.client_id()
+            n = len([x for x in d.client_list() if int(x["id"]) != mine])
+            d.close()
+            check(1 <= n <= 2 * per_worker,
+                  "%s has %d connections from the proxy for 40 clients "
+                  "(2 workers x backend-connections %d)" % (s.pnode, n, per_worker))
+        for c in clients:
+            c.close()
+        cl.proxy.stop()
+
+
 run(globals())
