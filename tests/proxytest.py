@@ -15,6 +15,7 @@ import atexit
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -39,9 +40,12 @@ FIXTURE_1M = next((d for d in (
     "/work/shared/fixtures/fash-ring-1m") if os.path.isdir(d)),
     os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"))
 HOST = "127.0.0.1"
+# Optional command to run ringproxy under, e.g.
+# PROXY_WRAPPER='valgrind --error-exitcode=99 --leak-check=full'.
+PROXY_WRAPPER = shlex.split(os.environ.get("PROXY_WRAPPER", ""))
 
 IO_TIMEOUT = 10.0       # seconds any single socket read or write may take
-START_TIMEOUT = 10.0    # seconds a server may take to start answering
+START_TIMEOUT = 30.0 if PROXY_WRAPPER else 10.0  # seconds to start answering
 TEST_TIMEOUT = 60       # seconds one test function may take in all (a hang guard)
 
 _procs = []             # every Popen we started, killed at exit
@@ -284,7 +288,7 @@ class Proxy:
                 path = config if isinstance(config, str) else write_config(config)
                 argv += ["-c", path]
             argv += list(args)
-        self.argv = [RINGPROXY] + [str(a) for a in argv]
+        self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]
         self.reported = False
         check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
         with open(self.log, "ab") as err:
