@@ -185,14 +185,16 @@ def test_sigterm_exits_0_and_removes_the_pidfile():
 def test_sigterm_finishes_in_flight_replies():
     p = Proxy(ring())
     c = p.raw()
-    # A script that keeps its pnode busy for 0.5 s: its reply is in flight
-    # when the signal arrives.
+    # A script that keeps its pnode busy for 1.5 s: its reply is in flight
+    # when the signal arrives, and meanwhile the proxy stops accepting.
     busy = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
             "while true do local n = redis.call('TIME') "
-            "if n[1] * 1000000 + n[2] - t0 > 500000 then break end end return 7")
+            "if n[1] * 1000000 + n[2] - t0 > 1500000 then break end end return 7")
     c.send(encode("EVAL", busy, 1, "busy:k"))
     time.sleep(0.15)
     p.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: not port_open(p.port), 1.0, "the listener to close after SIGTERM")
+    check(p.alive(), "ringproxy exited before the reply in flight was sent")
     eq(c.reply(), 7, "reply of the request in flight at SIGTERM")
     eq(p.stop(sig=None), 0, "exit status")
     c.close()
