@@ -66,6 +66,15 @@ def eq(got, want, what):
     check(got == want, "%s: expected %r, got %r" % (what, want, got))
 
 
+def eq_list(got, want, what):
+    """Like eq for long lists: names the first element that differs."""
+    check(isinstance(got, list), "%s: expected a list, got %r" % (what, got))
+    for i, (g, w) in enumerate(zip(got, want)):
+        check(g == w and type(g) is type(w), "%s, element %d: expected %r, got %r"
+              % (what, i, w, g))
+    eq(len(got), len(want), "%s: length" % what)
+
+
 # --- processes and cleanup ---------------------------------------------------
 
 def tmpdir(prefix="ringproxy-test-"):
