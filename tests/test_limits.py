@@ -1,5 +1,7 @@
-"""Configured limits and timeouts: max-clients, client-idle-timeout,
-server-timeout-ms, max-request-bytes and max-pipeline back-pressure."""
+"""Configured limits, timeouts and connection options: max-clients,
+client-idle-timeout,
+server-timeout-ms, max-request-bytes, max-pipeline back-pressure and
+preconnect."""
 
 import os
 import socket
@@ -8,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
-                       encode_all, eq, lazy, run)
+                       encode_all, eq, lazy, run, wait_until)
 
 cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
     "max-clients": 4, "client-idle-timeout": 1, "max-request-bytes": 100000,
@@ -143,6 +145,32 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
     c.close()
     check(grown < 150 * 1024, "ringproxy grew by %d MB for a client that does not read"
           % (grown // 1024))
+
+
+def proxy_connections(server):
+    d = server.client()
+    mine = d.client_id()
+    n = len([x for x in d.client_list() if int(x["id"]) != mine])
+    d.close()
+    return n
+
+
+def test_preconnect_opens_pnode_connections_at_start():
+    lazy_cl = Cluster(n=2, vnodes=64, config={"preconnect": "no"})
+    eager = Cluster(n=2, vnodes=64, config={"preconnect": "yes"})
+    for s in eager.servers:
+        wait_until(lambda: proxy_connections(s) >= 1, 5,
+                   "a connection from the proxy to %s with preconnect yes" % s.pnode)
+    time.sleep(0.3)
+    eq([proxy_connections(s) for s in lazy_cl.servers], [0, 0],
+       "connections to the pnodes before any request with preconnect no")
+    c = lazy_cl.raw()
+    c.call("MSET", *[x for i in range(50) for x in ("pc:%d" % i, i)])
+    c.close()
+    check(all(proxy_connections(s) >= 1 for s in lazy_cl.servers),
+          "no connection to a pnode after requests to it")
+    lazy_cl.proxy.stop()
+    eager.proxy.stop()
 
 
 run(globals())
