@@ -1,7 +1,6 @@
 """Configured limits, timeouts and connection options: max-clients,
-client-idle-timeout,
-server-timeout-ms, max-request-bytes, max-pipeline back-pressure and
-preconnect."""
+client-idle-timeout, server-timeout-ms, max-request-bytes, max-pipeline
+back-pressure and preconnect."""
 
 import os
 import socket
