@@ -119,20 +119,38 @@ def rss_kb(pid):
     raise AssertionError("no VmRSS for pid %d" % pid)
 
 
+def get_calls(server):
+    d = server.client()
+    try:
+        return d.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+    finally:
+        d.close()
+
+
 def test_a_client_that_does_not_read_cannot_grow_the_proxy():
     # 400 GETs of a 1 MB value from a client that does not read its replies:
-    # with max-pipeline 8 the proxy stops reading after a few, so its memory
-    # stays far below the 400 MB it would need to buffer them all. (Its own
-    # proxy: with client-idle-timeout the silent client could be closed.)
+    # with max-pipeline 8 the proxy must stop reading after a few, so it
+    # forwards only a few and stays far below the 400 MB it would need to
+    # buffer them all. (Its own proxy: with client-idle-timeout the silent
+    # client could be closed.)
     cl = Cluster(n=2, vnodes=256, config={"max-pipeline": 8})
     big = b"m" * (1 << 20)
     k = "slowreader:k"
-    cl.server_for(k).client().set(k, big)
+    owner = cl.server_for(k)
+    owner.client().set(k, big)
     before = rss_kb(cl.proxy.proc.pid)
+    calls0 = get_calls(owner)
     c = cl.raw()
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     sender = c.send_in_background(encode_all(("GET", k) for _ in range(400)))
-    time.sleep(2.0)
+    # Wait (bounded) until the proxy stops forwarding: it has either
+    # applied back-pressure or forwarded everything.
+    last, stable, deadline = -1, 0, time.monotonic() + 10
+    while stable < 4 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        n = get_calls(owner) - calls0
+        stable = stable + 1 if n == last else 0
+        last = n
     grown = rss_kb(cl.proxy.proc.pid) - before
     other = cl.raw()
     eq(other.call("PING"), Status("PONG"), "another client meanwhile")
@@ -142,6 +160,8 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
         check(r == big, "reply %d: %r" % (i, r[:20] if isinstance(r, bytes) else r))
     sender.join(10)
     c.close()
+    check(last < 100, "ringproxy forwarded %d of 400 requests for a client that does "
+          "not read (max-pipeline 8)" % last)
     check(grown < 150 * 1024, "ringproxy grew by %d MB for a client that does not read"
           % (grown // 1024))
 
