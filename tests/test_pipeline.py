@@ -158,31 +158,35 @@ def test_every_split_point_of_one_command():
     c.close()
 
 
-def test_many_clients_pipelining_concurrently():
-    cl = cluster()
+def concurrent_clients(cl, nclients, nreqs, tag):
+    """nclients threads each pipeline nreqs mixed requests on their own
+    connection; each must get exactly its own replies."""
     results = {}
 
     def worker(n):
         try:
-            reqs = mixed("cc%d" % n, 500, 100 + n)
+            reqs = mixed("%s%d" % (tag, n), nreqs, 100 + n)
             c = cl.raw()
             in_pieces(c, 4096)(encode_all(cmd for cmd, _ in reqs))
             got = c.replies(len(reqs))
             c.close()
-            bad = [(i, cmd, want, g) for i, ((cmd, want), g)
-                   in enumerate(zip(reqs, got)) if g != want]
-            results[n] = bad[:3]
+            results[n] = [(i, cmd, want, g) for i, ((cmd, want), g)
+                          in enumerate(zip(reqs, got)) if g != want][:3]
         except Exception as e:
             results[n] = ["exception %r" % e]
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(nclients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(40)
-    for n in range(8):
+    for n in range(nclients):
         check(n in results, "client %d did not finish" % n)
         eq(results[n], [], "mismatched replies of client %d" % n)
+
+
+def test_many_clients_pipelining_concurrently():
+    concurrent_clients(cluster(), 8, 500, "cc")
 
 
 def test_large_values():
@@ -300,26 +304,7 @@ def test_more_worker_threads_and_many_connections():
     for n, c in enumerate(conns):
         eq(c.replies(2), [Status("OK"), str(n).encode()], "connection %d" % n)
         c.close()
-    results = {}
-
-    def worker(n):
-        try:
-            reqs = mixed("t4c%d" % n, 400, 200 + n)
-            c = cl.raw()
-            c.send(encode_all(cmd for cmd, _ in reqs))
-            got = c.replies(len(reqs))
-            c.close()
-            results[n] = [i for i, ((_, want), g) in enumerate(zip(reqs, got)) if g != want][:3]
-        except Exception as e:
-            results[n] = ["exception %r" % e]
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(40)
-    for n in range(16):
-        eq(results.get(n), [], "mismatched replies of client %d" % n)
+    concurrent_clients(cl, 16, 400, "t4c")
     cl.proxy.stop()
 
 
