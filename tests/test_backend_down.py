@@ -5,6 +5,7 @@ replies; service resumes when it comes back on the same port."""
 import os
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
@@ -240,6 +241,59 @@ def test_server_timeout_on_a_pnode_that_accepts_but_never_answers():
     finally:
         c.close()
         mute.close()
+    p.stop()
+
+
+def test_a_request_lost_with_its_connection_is_not_retried():
+    # A pnode that reads each request and then drops the connection: the
+    # client gets an error, and the pnode sees the request once (a write
+    # may have been applied, so it must not be sent again).
+    live = RedisServer()
+    sink = socket.socket()
+    sink.bind(("127.0.0.1", 0))
+    sink.listen(16)
+    sink.settimeout(0.2)
+    seen = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = sink.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(0.3)
+            try:
+                for _ in range(100):    # read until the proxy goes quiet
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    seen.append(data)
+            except OSError:
+                pass
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    pn = "tcp://127.0.0.1:%d" % sink.getsockname()[1]
+    ring = make_ring([live, pn], vnodes=128)
+    p = Proxy(ring, config=CONFIG)
+    k = keys_per_pnode(ring, [live, pn], "once:", 1)[pn][0]
+    c = p.raw()
+    try:
+        r = c.call("INCR", k)
+        check(isinstance(r, Err) and r.startswith("ERR"), "INCR on a dropping pnode: %r" % (r,))
+        time.sleep(1.5)                # a retry would arrive by now
+        got = b"".join(seen)
+        eq(got.count(b"INCR"), 1, "times the pnode received the INCR (%r)" % got[:200])
+        eq(c.call("PING"), Status("PONG"), "the client connection stays")
+    finally:
+        stop.set()
+        c.close()
+        sink.close()
+        t.join(5)
     p.stop()
 
 
