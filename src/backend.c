@@ -13,8 +13,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <event2/util.h>
 
 #include "backend.h"
@@ -96,9 +94,9 @@ static void backend_fail_all(backend_t *b, const char *reason)
 
 static void backend_close(backend_t *b)
 {
-    if (b->bev != NULL) {
-        bufferevent_free(b->bev);
-        b->bev = NULL;
+    if (b->conn != NULL) {
+        conn_free(b->conn);
+        b->conn = NULL;
     }
     b->state = BACKEND_IDLE;
     resp_scan_init(&b->scan);
@@ -138,7 +136,7 @@ static void server_mark_down(server_t *s, const char *reason)
 
 static void backend_scan_replies(backend_t *b)
 {
-    struct evbuffer *in = bufferevent_get_input(b->bev);
+    struct evbuffer *in = b->conn->in;
     struct evbuffer_iovec v[8];
     struct evbuffer_ptr ptr;
 
@@ -174,52 +172,40 @@ static void backend_scan_replies(backend_t *b)
     }
 }
 
-static void backend_read_cb(struct bufferevent *bev, void *arg)
+static void backend_read_cb(conn_t *conn, void *arg)
 {
     backend_scan_replies(arg);
 }
 
-static void backend_event_cb(struct bufferevent *bev, short what, void *arg)
+static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
 {
     backend_t *b = arg;
     server_t *s = b->server;
     char reason[128];
 
-    if (what & BEV_EVENT_CONNECTED) {
-        evutil_socket_t fd = bufferevent_getfd(bev);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (what == CONN_CONNECTED) {
         b->state = BACKEND_CONNECTED;
         if (s->down || s->backoff_ms)
             log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
         s->down = 0;
         s->backoff_ms = 0;
-        int ms = s->worker->cfg->server_timeout_ms;
-        if (ms > 0) {
-            struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-            bufferevent_set_timeouts(bev, &tv, &tv);
-        } else {
-            bufferevent_set_timeouts(bev, NULL, NULL);
-        }
+        conn_set_read_timeout(conn, s->worker->cfg->server_timeout_ms);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT) {
-        if (b->state == BACKEND_CONNECTED && b->ninflight == 0) {
-            /* Only time with requests outstanding counts. */
-            bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (what == CONN_TIMEOUT) {
+        /* Only time with requests outstanding counts. */
+        if (b->state == BACKEND_CONNECTED && b->ninflight == 0)
             return;
-        }
         if (b->state == BACKEND_CONNECTING)
             snprintf(reason, sizeof(reason), "connect timed out after %d ms",
                      s->worker->cfg->connect_timeout_ms);
         else
             snprintf(reason, sizeof(reason), "no reply within %d ms",
                      s->worker->cfg->server_timeout_ms);
-    } else if (what & BEV_EVENT_EOF) {
+    } else if (what == CONN_EOF) {
         snprintf(reason, sizeof(reason), "connection closed by the server");
     } else {
-        int e = EVUTIL_SOCKET_ERROR();
-        snprintf(reason, sizeof(reason), "%s", e ? evutil_socket_error_to_string(e) : "connection error");
+        snprintf(reason, sizeof(reason), "%s", err ? strerror(err) : "connection error");
     }
     int was_connecting = b->state == BACKEND_CONNECTING;
     backend_close(b);
@@ -230,28 +216,21 @@ static void backend_event_cb(struct bufferevent *bev, short what, void *arg)
     backend_fail_all(b, reason);
 }
 
+static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
+
 static int backend_connect(backend_t *b)
 {
     server_t *s = b->server;
-    const config_t *cfg = s->worker->cfg;
+    int err = 0;
 
-    b->bev = bufferevent_socket_new(s->worker->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (b->bev == NULL) {
-        server_mark_down(s, "cannot create a connection");
-        return -1;
-    }
     resp_scan_init(&b->scan);
-    bufferevent_setcb(b->bev, backend_read_cb, NULL, backend_event_cb, b);
-    struct timeval tv = { cfg->connect_timeout_ms / 1000, (cfg->connect_timeout_ms % 1000) * 1000 };
-    bufferevent_set_timeouts(b->bev, &tv, &tv);
-    bufferevent_enable(b->bev, EV_READ | EV_WRITE);
-    b->state = BACKEND_CONNECTING;
-    if (bufferevent_socket_connect(b->bev, (struct sockaddr *)&s->addr, s->addrlen) < 0) {
-        int e = EVUTIL_SOCKET_ERROR();
-        backend_close(b);
-        server_mark_down(s, e ? evutil_socket_error_to_string(e) : "connect failed");
+    b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen,
+                           s->worker->cfg->connect_timeout_ms, &backend_ops, b, &err);
+    if (b->conn == NULL) {
+        server_mark_down(s, strerror(err));
         return -1;
     }
+    b->state = BACKEND_CONNECTING;
     return 0;
 }
 
@@ -290,5 +269,6 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
     }
     TAILQ_INSERT_TAIL(&b->inflight, r, bq);
     b->ninflight++;
-    evbuffer_remove_buffer(src, bufferevent_get_output(b->bev), len);
+    evbuffer_remove_buffer(src, b->conn->out, len);
+    conn_flush_soon(b->conn);
 }

@@ -15,15 +15,16 @@
 #include "request.h"
 #include "resp.h"
 
+#include "conn.h"
+
 struct worker;
-struct bufferevent;
 struct evbuffer;
 
 typedef enum { BACKEND_IDLE = 0, BACKEND_CONNECTING, BACKEND_CONNECTED } backend_state_t;
 
 typedef struct backend {
     struct server *server;
-    struct bufferevent *bev;
+    conn_t *conn;
     backend_state_t state;
     struct request_queue inflight;
     size_t ninflight;

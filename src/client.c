@@ -1,5 +1,5 @@
 /*
- * client.c - a client's requests are parsed in place in the bufferevent's
+ * client.c - a client's requests are parsed in place in the connection's
  * input buffer; each complete request is handed to the router with its
  * bytes still there, so they can be forwarded without a copy.
  */
@@ -10,8 +10,6 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 
 #include "client.h"
 #include "log.h"
@@ -19,60 +17,65 @@
 #include "worker.h"
 
 static void client_input(client_t *c);
+static void client_resume(client_t *c);
 
-static void client_maybe_close(client_t *c)
+/* Replies a client has not read yet beyond which it is not read from. */
+#define CLIENT_OUT_MAX (64u << 20)
+
+static int client_full(const client_t *c)
 {
-    if (c->closing && c->nqueue == 0 &&
-        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    return c->nqueue >= (uint32_t)c->worker->cfg->max_pipeline ||
+           evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
+}
+
+int client_maybe_close(client_t *c)
+{
+    if (c->closing && c->nqueue == 0 && evbuffer_get_length(c->conn->out) == 0) {
         client_free(c);
-}
-
-static void client_read_cb(struct bufferevent *bev, void *arg)
-{
-    client_t *c = arg;
-    client_input(c);
-    client_maybe_close(c);
-}
-
-static void client_write_cb(struct bufferevent *bev, void *arg)
-{
-    client_maybe_close(arg);
-}
-
-static void client_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    client_t *c = arg;
-    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->nqueue > 0) {
-        /* Not idle: waiting for replies. */
-        bufferevent_enable(bev, EV_READ);
-        return;
+        return 1;
     }
-    if (what & BEV_EVENT_TIMEOUT)
+    return 0;
+}
+
+static void client_read_cb(conn_t *conn, void *arg)
+{
+    client_input(arg);
+}
+
+static void client_drained_cb(conn_t *conn, void *arg)
+{
+    if (!client_maybe_close(arg))
+        client_resume(arg);
+}
+
+static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
+{
+    client_t *c = arg;
+    if (what == CONN_TIMEOUT) {
+        if (c->nqueue > 0)
+            return; /* not idle: waiting for replies */
         log_debug("client idle timeout worker=%d", c->worker->id);
+    }
     client_free(c);
 }
+
+static const conn_ops_t client_ops = { client_read_cb, client_drained_cb, client_event_cb };
 
 client_t *client_new(worker_t *w, evutil_socket_t fd)
 {
     client_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
+    c->conn = conn_new(&w->loop, fd, &client_ops, c);
+    if (c->conn == NULL) {
         free(c);
         return NULL;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->worker = w;
     resp_parser_init(&c->parser, w->cfg->max_request_bytes);
     TAILQ_INIT(&c->queue);
-    bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-    if (w->cfg->client_idle_timeout > 0) {
-        struct timeval tv = { w->cfg->client_idle_timeout, 0 };
-        bufferevent_set_timeouts(c->bev, &tv, NULL);
-    }
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    if (w->cfg->client_idle_timeout > 0)
+        conn_set_read_timeout(c->conn, w->cfg->client_idle_timeout * 1000);
     TAILQ_INSERT_TAIL(&w->clients, c, link);
     w->nclients++;
     return c;
@@ -90,7 +93,7 @@ void client_free(client_t *c)
     }
     TAILQ_REMOVE(&c->worker->clients, c, link);
     c->worker->nclients--;
-    bufferevent_free(c->bev);
+    conn_free(c->conn);
     resp_parser_free(&c->parser);
     worker_client_gone(c->worker);
     free(c);
@@ -103,9 +106,9 @@ int client_is_head(const client_t *c, const request_t *r)
 
 static void client_resume(client_t *c)
 {
-    if (c->paused && !c->closing && c->nqueue < (uint32_t)c->worker->cfg->max_pipeline) {
+    if (c->paused && !c->closing && !client_full(c)) {
         c->paused = 0;
-        bufferevent_enable(c->bev, EV_READ);
+        conn_read_enable(c->conn, 1);
         /* Requests already buffered get no new read event. */
         client_input(c);
     }
@@ -113,8 +116,7 @@ static void client_resume(client_t *c)
 
 void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_remove_buffer(src, out, len);
+    evbuffer_remove_buffer(src, c->conn->out, len);
     TAILQ_REMOVE(&c->queue, r, cq);
     c->nqueue--;
     request_free(r);
@@ -123,21 +125,22 @@ void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t l
 
 void client_flush(client_t *c)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     request_t *r;
     while ((r = TAILQ_FIRST(&c->queue)) != NULL && r->done) {
-        evbuffer_add_buffer(out, r->reply);
+        evbuffer_add_buffer(c->conn->out, r->reply);
         TAILQ_REMOVE(&c->queue, r, cq);
         c->nqueue--;
         request_free(r);
     }
+    if (evbuffer_get_length(c->conn->out) > 0)
+        conn_flush_soon(c->conn);
     client_resume(c);
 }
 
 void client_shutdown(client_t *c)
 {
     c->closing = 1;
-    bufferevent_disable(c->bev, EV_READ);
+    conn_read_enable(c->conn, 0);
 }
 
 /* Feeds the parser the buffered bytes it has not seen yet. */
@@ -167,16 +170,16 @@ static int client_parse(client_t *c, struct evbuffer *in)
 static void client_input(client_t *c)
 {
     worker_t *w = c->worker;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = c->conn->in;
 
     if (c->in_input)
         return;
     c->in_input = 1;
     worker_refresh_ring(w);
     while (!c->closing) {
-        if (c->nqueue >= (uint32_t)w->cfg->max_pipeline) {
+        if (client_full(c)) {
             c->paused = 1;
-            bufferevent_disable(c->bev, EV_READ);
+            conn_read_enable(c->conn, 0);
             break;
         }
         int rc = client_parse(c, in);

@@ -13,13 +13,14 @@
 #include "request.h"
 #include "resp.h"
 
-struct bufferevent;
+#include "conn.h"
+
 struct worker;
 
 typedef struct client {
     TAILQ_ENTRY(client) link;
     struct worker *worker;
-    struct bufferevent *bev;
+    conn_t *conn;
     resp_parser_t parser;
     struct request_queue queue;
     uint32_t nqueue;
@@ -39,5 +40,7 @@ int client_is_head(const client_t *c, const request_t *r);
 void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len);
 /* Stops reading; closes once the replies already owed are written. */
 void client_shutdown(client_t *c);
+/* Frees a closing client with nothing left to write; returns 1 if freed. */
+int client_maybe_close(client_t *c);
 
 #endif

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -140,8 +139,7 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
     for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
         next = TAILQ_NEXT(c, link);
         client_shutdown(c);
-        if (c->nqueue == 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-            client_free(c);
+        client_maybe_close(c);
     }
     if (w->nclients == 0)
         event_base_loopbreak(w->base);
@@ -161,7 +159,7 @@ worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr, i
     TAILQ_INIT(&w->clients);
     w->base = event_base_new();
     w->scratch = evbuffer_new();
-    if (w->base == NULL || w->scratch == NULL) {
+    if (w->base == NULL || w->scratch == NULL || conn_loop_init(&w->loop, w->base) < 0) {
         snprintf(err, errlen, "cannot create an event loop");
         worker_free(w);
         return NULL;
@@ -214,6 +212,7 @@ void worker_free(worker_t *w)
         event_free(w->stop_timer);
     if (w->scratch != NULL)
         evbuffer_free(w->scratch);
+    conn_loop_free(&w->loop);
     if (w->base != NULL)
         event_base_free(w->base);
     free(w->map);

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "client.h"
 #include "config.h"
+#include "conn.h"
 #include "request.h"
 #include "ringref.h"
 
@@ -27,6 +28,7 @@ typedef struct worker {
     int id;
     pthread_t thread;
     struct event_base *base;
+    conn_loop_t loop;
     struct evconnlistener *listener;
     const config_t *cfg;
     ringref_t *rr;              /* the ring this worker routes with */

@@ -214,10 +214,58 @@ def run(tmp):
     check(c.cmd("NOSUCH", "a").startswith("ERR unknown command 'NOSUCH'"), "unknown")
     check(c.cmd("PING") == "PONG", "still usable")
 
+    # Inline commands, as redis-cli or telnet send them.
+    c.send(b"SET inl \"a b\"\r\nGET inl\r\n")
+    check(c.reply() == "OK" and c.reply() == b"a b", "inline SET/GET")
+
+    # Proxy-handled commands.
+    check(c.cmd("HELLO", "3").startswith("NOPROTO"), "HELLO 3")
+    check(c.cmd("HELLO", "2")[:2] == [b"server", b"ringproxy"], "HELLO 2")
+    check(c.cmd("SELECT", "0") == "OK", "SELECT 0")
+    check(isinstance(c.cmd("SELECT", "1"), Error), "SELECT 1")
+    check(c.cmd("CONFIG", "GET", "save") == [b"save", b""], "CONFIG GET save")
+    check(c.cmd("COMMAND", "COUNT") > 200, "COMMAND COUNT")
+
+    # Scripts run when every key is on one vnode.
+    tagged = [k for k, (v, _) in zip(keys, where) if v == where[0][0]]
+    check(c.cmd("EVAL", "return redis.call('GET', KEYS[1])", 1, keys[0]) == b"v" + keys[0].encode(),
+          "EVAL on one key")
+    other = next(k for k, (v, _) in zip(keys, where) if v != where[0][0])
+    r = c.cmd("EVAL", "return 1", 2, keys[0], other)
+    check(r.startswith("ERR command 'EVAL' is not supported by ringproxy"), "EVAL across vnodes: %r" % r)
+    check(c.cmd("RENAME", keys[0], other).startswith("ERR command 'RENAME' is not supported"),
+          "RENAME across vnodes")
+    check(len(tagged) >= 1 and c.cmd("RENAME", keys[0], keys[0]) == "OK", "RENAME on one vnode")
+
+    # Real clients: python3-redis with a pipeline, redis-cli, redis-benchmark.
+    import redis as redispy
+    rc = redispy.Redis(port=pport)
+    pipe = rc.pipeline(transaction=False)
+    for i in range(200):
+        pipe.set("py:%d" % i, i)
+        pipe.get("py:%d" % i)
+    res = pipe.execute()
+    check(res == sum(([True, str(i).encode()] for i in range(200)), []), "redis-py pipeline")
+    rc.close()
+    out = subprocess.run(["redis-cli", "-p", str(pport), "GET", "py:7"], capture_output=True,
+                         text=True, timeout=10).stdout.strip()
+    check(out == "7", "redis-cli GET: %r" % out)
+    bench = subprocess.run(["redis-benchmark", "-p", str(pport), "-t", "set,get", "-n", "2000",
+                            "-c", "4", "-P", "4", "-q"], capture_output=True, text=True, timeout=60)
+    check(bench.returncode == 0 and "GET:" in bench.stdout and "WARN" not in bench.stdout + bench.stderr,
+          "redis-benchmark: %r %r" % (bench.stdout[-200:], bench.stderr[-200:]))
+
     # A request fed one byte at a time.
     for b in encode("SET", "slow", "x" * 10):
         c.send(bytes([b]))
     check(c.reply() == "OK", "byte-by-byte SET")
+
+    # A client that leaves with requests in flight (single and multi-key)
+    # disturbs nobody.
+    gone = Conn(pport)
+    gone.send(b"".join(encode("GET", k) for k in keys[:100]) + encode("MGET", *keys[:50]))
+    gone.close()
+    check(c.cmd("GET", keys[3]) == b"v" + keys[3].encode(), "after a client left mid-flight")
 
     # Malformed input closes only that client.
     bad = Conn(pport)
@@ -258,6 +306,10 @@ def run(tmp):
     check(r == "READONLY vnode %d is read-only (resharding)" % vnode, "ro write: %r" % r)
     check(isinstance(c.cmd("GET", keys[1]), (bytes, Error)), "ro read served")
     check(c.cmd("DEL", keys[1], keys[2]).startswith("READONLY"), "multi-key write refused whole")
+
+    # QUIT answers, then closes.
+    q = Conn(pport)
+    check(q.cmd("QUIT") == "OK" and q.closed(), "QUIT")
 
     # SIGTERM: clean exit and the pidfile is gone.
     c.close()
