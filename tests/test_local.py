@@ -146,4 +146,14 @@ def test_empty_and_null_multibulks_are_ignored_like_redis():
     c.close()
 
 
+def test_inline_commands_route_to_the_keys_pnode():
+    cl = cluster()
+    c = cl.raw()
+    keys = ["inl:%d" % i for i in range(40)]
+    c.send(b"".join(b"SET %s v%d\r\n" % (k.encode(), i) for i, k in enumerate(keys)))
+    eq(c.replies(len(keys)), [Status("OK")] * len(keys), "inline SETs")
+    cl.assert_placement({k: b"v%d" % i for i, k in enumerate(keys)})
+    c.close()
+
+
 run(globals())

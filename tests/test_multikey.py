@@ -154,4 +154,35 @@ def test_mset_with_a_repeated_key_keeps_the_last_value():
     c.close()
 
 
+def test_multikey_commands_split_byte_by_byte():
+    cl = cluster()
+    keys = cl.keys[:12]
+    c = cl.raw()
+    reqs = [("MSET",) + tuple(x for k in keys for x in (k, "b-" + k)),
+            ("MGET",) + tuple(keys[::-1]) + ("missing:bb",),
+            ("DEL",) + tuple(keys[:6]),
+            ("EXISTS",) + tuple(keys)]
+    c.send_slowly(encode_all(reqs), chunk=1, pause=0.0002)
+    eq(c.replies(4), [Status("OK"), [("b-" + k).encode() for k in keys[::-1]] + [None], 6, 6],
+       "replies")
+    c.close()
+
+
+def test_inline_multikey_commands_across_pnodes():
+    cl = cluster()
+    keys = cl.keys[:9]
+    c = cl.raw()
+    c.send(b"MSET " + b" ".join(b"%s in-%d" % (k.encode(), i) for i, k in enumerate(keys)) + b"\r\n")
+    eq(c.reply(), Status("OK"), "inline MSET")
+    c.send(b"MGET " + b" ".join(k.encode() for k in keys) + b" missing:in\r\n")
+    eq(c.reply(), [b"in-%d" % i for i in range(len(keys))] + [None], "inline MGET")
+    c.send(b"EXISTS " + b" ".join(k.encode() for k in keys) + b"\r\n")
+    eq(c.reply(), len(keys), "inline EXISTS")
+    c.send(b"DEL " + b" ".join(k.encode() for k in keys[:4]) + b"\r\n")
+    eq(c.reply(), 4, "inline DEL")
+    cl.assert_placement(dict({k: None for k in keys[:4]},
+                             **{k: b"in-%d" % i for i, k in enumerate(keys) if i >= 4}))
+    c.close()
+
+
 run(globals())

@@ -204,6 +204,9 @@ def test_large_values():
     check(res[1] == big, "GET big:1 came back different (%d bytes)" % len(res[1] or b""))
     check(res[3] == big[::-1], "GET big:2 came back different")
     eq(res[4], len(big), "STRLEN big:1")
+    huge = os.urandom(32 << 20)
+    eq(c.set("big:3", huge), True, "SET of 32 MiB")
+    check(c.get("big:3") == huge, "GET of 32 MiB came back different")
     eq(cl.server_for("big:1").client().strlen("big:1"), len(big),
        "big:1 on its pnode")
     c.close()
