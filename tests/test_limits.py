@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
-                       encode_all, eq, lazy, run, wait_until)
+                       encode_all, eq, eq_list, lazy, run, wait_until)
 
 cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
     "max-clients": 4, "client-idle-timeout": 1, "max-request-bytes": 100000,
@@ -94,6 +94,36 @@ def test_request_over_max_request_bytes_is_refused():
     eq(bystander.call("EXISTS", "big:k"), 0, "the oversized SET was not applied")
     eq(bystander.call("SET", "small:k", "x" * 1000), Status("OK"), "a small request")
     bystander.close()
+
+
+def test_max_request_bytes_is_per_request_not_per_read():
+    # Many small requests in one write add up to more than the limit; each
+    # is within it, so all are served.
+    cl = cluster()
+    c = cl.raw()
+    reqs = [("SET", "small:%d" % i, "v" * 100) for i in range(3000)]
+    data = encode_all(reqs)
+    check(len(data) > 3 * 100000, "the pipeline is not over the limit")
+    sender = c.send_in_background(data)
+    eq_list(c.replies(len(reqs)), [Status("OK")] * len(reqs), "replies")
+    sender.join(10)
+    c.close()
+
+
+def test_max_pipeline_1_with_multikey_requests():
+    cl = Cluster(n=3, vnodes=256, config={"max-pipeline": 1})
+    c = cl.raw()
+    reqs, want = [], []
+    for i in range(300):
+        ks = ["mp1:%d:%d" % (i, j) for j in range(5)]
+        reqs += [("MSET",) + tuple(x for k in ks for x in (k, i)), ("MGET",) + tuple(ks),
+                 ("PING",), ("DEL",) + tuple(ks)]
+        want += [Status("OK"), [str(i).encode()] * 5, Status("PONG"), 5]
+    sender = c.send_in_background(encode_all(reqs))
+    eq_list(c.replies(len(reqs)), want, "replies")
+    sender.join(10)
+    c.close()
+    cl.proxy.stop()
 
 
 def test_deep_pipeline_over_max_pipeline_completes_in_order():
