@@ -3,6 +3,7 @@ without connecting anywhere, bad flags/config/ring give a one-line error
 and a non-zero exit, config options and their command-line overrides,
 SIGTERM/SIGINT exit 0 after in-flight replies and remove the pidfile."""
 
+import fcntl
 import os
 import shutil
 import signal
@@ -98,6 +99,18 @@ def test_check_rejects_bad_rings():
     empty = tmpdir()
     assert_one_line_error(["-r", empty, "-l", listen_addr(), "--check"], "empty ring dir")
     assert_one_line_error(["-r", missing, "-l", listen_addr()], "missing ring dir without --check")
+
+
+def test_a_locked_ring_is_reported_at_once():
+    # LevelDB's lock, as a running ring-tool holds it.
+    r = make_ring([server()], vnodes=16)
+    with open(os.path.join(r, "LOCK"), "a+") as f:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        t = time.monotonic()
+        line = assert_one_line_error(["-r", r, "-l", listen_addr(), "--check"], "locked ring")
+        check("lock" in line, "the error does not say the ring is locked: %r" % line)
+        assert_one_line_error(["-r", r, "-l", listen_addr()], "locked ring without --check")
+        check(time.monotonic() - t < 15, "a locked ring was waited on")
 
 
 def test_bad_flags():
