@@ -180,6 +180,17 @@ def test_long_options():
     eq(p.stop(), 0, "exit status")
 
 
+def test_default_thread_count():
+    # No -t, and "threads 0" in the config: one worker per core.
+    for p in (Proxy(ring(), threads=0), Proxy(ring(), threads=0, config={"threads": 0})):
+        cs = [p.raw() for _ in range(8)]
+        for n, c in enumerate(cs):
+            eq(c.call("SET", "dt:%d" % n, n), Status("OK"), "SET on connection %d" % n)
+            eq(c.call("GET", "dt:%d" % n), str(n).encode(), "GET on connection %d" % n)
+            c.close()
+        eq(p.stop(), 0, "exit status")
+
+
 def test_sigterm_exits_0_and_removes_the_pidfile():
     for sig in (signal.SIGTERM, signal.SIGINT):
         pidfile = os.path.join(tmpdir(), "ringproxy.pid")
