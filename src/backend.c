@@ -20,11 +20,16 @@
 #include "ring.h"
 #include "worker.h"
 
-static uint64_t backend_now_ms(void)
+static uint64_t backend_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t backend_now_ms(void)
+{
+    return backend_now_us() / 1000;
 }
 
 static int server_resolve(server_t *s)
@@ -76,6 +81,9 @@ server_t *server_new(worker_t *w, const char *name)
         s->conns[i].server = s;
         TAILQ_INIT(&s->conns[i].inflight);
     }
+    s->st = stats_pnode_slot(name, w->id);
+    if (s->st == NULL)
+        s->st = &s->own_st;
     server_resolve(s);
     return s;
 }
@@ -88,6 +96,9 @@ static void backend_fail_all(backend_t *b, const char *reason)
     while ((r = TAILQ_FIRST(&b->inflight)) != NULL) {
         TAILQ_REMOVE(&b->inflight, r, bq);
         b->ninflight--;
+        STAT_DEC(b->server->st->inflight);
+        STAT_INC(b->server->st->errors);
+        STAT_INC(b->server->worker->stats.err_unavailable);
         request_error(r, "ERR pnode %s unavailable: %s", b->server->name, reason);
     }
 }
@@ -127,9 +138,9 @@ static void server_mark_down(server_t *s, const char *reason)
     if (!s->down)
         log_warn("backend down pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
     s->down = 1;
-    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : cfg->reconnect_min_ms;
-    if (s->backoff_ms > cfg->reconnect_max_ms)
-        s->backoff_ms = cfg->reconnect_max_ms;
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : CONFIG_GET(cfg->reconnect_min_ms);
+    if (s->backoff_ms > CONFIG_GET(cfg->reconnect_max_ms))
+        s->backoff_ms = CONFIG_GET(cfg->reconnect_max_ms);
     s->retry_at_ms = backend_now_ms() + (uint64_t)s->backoff_ms;
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
@@ -139,6 +150,7 @@ static void backend_scan_replies(backend_t *b)
     struct evbuffer *in = b->conn->in;
     struct evbuffer_iovec v[8];
     struct evbuffer_ptr ptr;
+    uint64_t now = 0;
 
     for (;;) {
         size_t avail = evbuffer_get_length(in);
@@ -166,6 +178,10 @@ static void backend_scan_replies(backend_t *b)
         }
         TAILQ_REMOVE(&b->inflight, r, bq);
         b->ninflight--;
+        if (now == 0)
+            now = backend_now_us();
+        STAT_DEC(b->server->st->inflight);
+        stats_pnode_latency(b->server->st, now > r->sent_us ? now - r->sent_us : 0);
         size_t len = b->scan.pos;
         resp_scan_init(&b->scan);
         request_reply(r, in, len);
@@ -174,7 +190,10 @@ static void backend_scan_replies(backend_t *b)
 
 static void backend_read_cb(conn_t *conn, void *arg)
 {
-    backend_scan_replies(arg);
+    backend_t *b = arg;
+    backend_scan_replies(b);
+    /* Last: a retiring server is freed here once drained. */
+    worker_server_drained(b->server->worker, b->server);
 }
 
 static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
@@ -189,7 +208,7 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
             log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
         s->down = 0;
         s->backoff_ms = 0;
-        conn_set_read_timeout(conn, s->worker->cfg->server_timeout_ms);
+        conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
         return;
     }
     if (what == CONN_TIMEOUT) {
@@ -198,10 +217,10 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
             return;
         if (b->state == BACKEND_CONNECTING)
             snprintf(reason, sizeof(reason), "connect timed out after %d ms",
-                     s->worker->cfg->connect_timeout_ms);
+                     CONFIG_GET(s->worker->cfg->connect_timeout_ms));
         else
             snprintf(reason, sizeof(reason), "no reply within %d ms",
-                     s->worker->cfg->server_timeout_ms);
+                     CONFIG_GET(s->worker->cfg->server_timeout_ms));
     } else if (what == CONN_EOF) {
         snprintf(reason, sizeof(reason), "connection closed by the server");
     } else {
@@ -214,6 +233,7 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
     else
         log_warn("backend connection lost pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
     backend_fail_all(b, reason);
+    worker_server_drained(s->worker, s);
 }
 
 static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
@@ -225,7 +245,7 @@ static int backend_connect(backend_t *b)
 
     resp_scan_init(&b->scan);
     b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen,
-                           s->worker->cfg->connect_timeout_ms, &backend_ops, b, &err);
+                           CONFIG_GET(s->worker->cfg->connect_timeout_ms), &backend_ops, b, &err);
     if (b->conn == NULL) {
         server_mark_down(s, strerror(err));
         return -1;
@@ -249,19 +269,26 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
     backend_t *b = &s->conns[s->next];
     if (++s->next == s->nconns)
         s->next = 0;
+    STAT_INC(s->st->requests);
 
     if (s->addrlen == 0) {
+        STAT_INC(s->worker->stats.err_unavailable);
+        STAT_INC(s->st->errors);
         evbuffer_drain(src, len);
         request_error(r, "ERR pnode %s unavailable: %s", s->name, s->addr_err);
         return;
     }
     if (b->state == BACKEND_IDLE) {
         if (s->down && backend_now_ms() < s->retry_at_ms) {
+            STAT_INC(s->worker->stats.err_unavailable);
+            STAT_INC(s->st->errors);
             evbuffer_drain(src, len);
             request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
             return;
         }
         if (backend_connect(b) < 0) {
+            STAT_INC(s->worker->stats.err_unavailable);
+            STAT_INC(s->st->errors);
             evbuffer_drain(src, len);
             request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
             return;
@@ -269,6 +296,8 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
     }
     TAILQ_INSERT_TAIL(&b->inflight, r, bq);
     b->ninflight++;
+    STAT_INC(s->st->inflight);
+    r->sent_us = backend_now_us();
     evbuffer_remove_buffer(src, b->conn->out, len);
     conn_flush_soon(b->conn);
 }

@@ -14,6 +14,7 @@
 
 #include "request.h"
 #include "resp.h"
+#include "stats.h"
 
 #include "conn.h"
 
@@ -46,6 +47,8 @@ typedef struct server {
     int backoff_ms;
     char reason[128];
     int retiring;               /* no longer in the ring: free when drained */
+    stats_pnode_slot_t *st;     /* this worker's counters for the pnode */
+    stats_pnode_slot_t own_st;  /* used when the registry has no room */
 } server_t;
 
 TAILQ_HEAD(server_list, server);

@@ -24,7 +24,7 @@ static void client_resume(client_t *c);
 
 static int client_full(const client_t *c)
 {
-    return c->nqueue >= (uint32_t)c->worker->cfg->max_pipeline ||
+    return c->nqueue >= (uint32_t)CONFIG_GET(c->worker->cfg->max_pipeline) ||
            evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
 }
 
@@ -72,12 +72,12 @@ client_t *client_new(worker_t *w, evutil_socket_t fd)
         return NULL;
     }
     c->worker = w;
-    resp_parser_init(&c->parser, w->cfg->max_request_bytes);
+    resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);
-    if (w->cfg->client_idle_timeout > 0)
-        conn_set_read_timeout(c->conn, w->cfg->client_idle_timeout * 1000);
+    if (CONFIG_GET(w->cfg->client_idle_timeout) > 0)
+        conn_set_read_timeout(c->conn, CONFIG_GET(w->cfg->client_idle_timeout) * 1000);
     TAILQ_INSERT_TAIL(&w->clients, c, link);
-    w->nclients++;
+    STAT_INC(w->nclients);
     return c;
 }
 
@@ -92,7 +92,7 @@ void client_free(client_t *c)
             r->client = NULL; /* freed when its reply arrives */
     }
     TAILQ_REMOVE(&c->worker->clients, c, link);
-    c->worker->nclients--;
+    __atomic_store_n(&c->worker->nclients, c->worker->nclients - 1, __ATOMIC_RELAXED);
     conn_free(c->conn);
     resp_parser_free(&c->parser);
     worker_client_gone(c->worker);
@@ -188,6 +188,7 @@ static void client_input(client_t *c)
         if (rc == RESP_ERROR) {
             request_t *r = request_new(w);
             log_debug("client protocol error worker=%d reason=\"%s\"", w->id, c->parser.err);
+            STAT_INC(w->stats.err_protocol);
             client_shutdown(c);
             if (r == NULL)
                 break;

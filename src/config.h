@@ -34,6 +34,10 @@ typedef struct config {
     int dirname_routing;
 } config_t;
 
+/* Options marked (reload) in etc/ringproxy.conf change while workers run:
+ * read them with CONFIG_GET; reload.c stores them atomically. */
+#define CONFIG_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 void config_init(config_t *c);
 void config_free(config_t *c);
 /* Sets one option by its config-file name from its text value. */

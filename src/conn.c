@@ -9,12 +9,12 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 
 #include "conn.h"
+#include "stats.h"
 
 #define CONN_READ_SIZE 16384
 
@@ -152,6 +152,7 @@ static int conn_write(conn_t *c)
             c->ops->event(c, CONN_ERROR, e, c->arg);
             return -1;
         }
+        STAT_ADD(c->loop->bytes_out, (uint64_t)n);
     }
     if (evbuffer_get_length(c->out) > 0) {
         if (!c->writing) {
@@ -213,37 +214,26 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     conn_t *c = arg;
-    struct evbuffer_iovec v[2];
+    char buf[CONN_READ_SIZE];
 
     if (what & EV_TIMEOUT) {
         c->ops->event(c, CONN_TIMEOUT, ETIMEDOUT, c->arg);
         return;
     }
-    int nv = evbuffer_reserve_space(c->in, CONN_READ_SIZE, v, 2);
-    if (nv <= 0) {
-        c->ops->event(c, CONN_ERROR, ENOMEM, c->arg);
-        return;
-    }
-    struct iovec iov[2];
-    for (int i = 0; i < nv; i++) {
-        iov[i].iov_base = v[i].iov_base;
-        iov[i].iov_len = v[i].iov_len;
-    }
-    ssize_t n = readv(fd, iov, nv);
+    /* Reading into the stack and appending copies a few bytes but fills
+     * the buffer's existing chains instead of allocating one per read. */
+    ssize_t n = read(fd, buf, sizeof(buf));
     if (n <= 0) {
         int e = n < 0 ? errno : 0;
-        evbuffer_commit_space(c->in, v, 0);
         if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR))
             return;
         c->ops->event(c, n == 0 ? CONN_EOF : CONN_ERROR, e, c->arg);
         return;
     }
-    size_t left = (size_t)n;
-    for (int i = 0; i < nv; i++) {
-        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
-        v[i].iov_len = k;
-        left -= k;
+    if (evbuffer_add(c->in, buf, (size_t)n) < 0) {
+        c->ops->event(c, CONN_ERROR, ENOMEM, c->arg);
+        return;
     }
-    evbuffer_commit_space(c->in, v, nv);
+    STAT_ADD(c->loop->bytes_in, (uint64_t)n);
     c->ops->read(c, c->arg);
 }

@@ -12,6 +12,7 @@
 #ifndef RP_CONN_H
 #define RP_CONN_H
 
+#include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -41,6 +42,7 @@ typedef struct conn_loop {
     struct event_base *base;
     struct event *flush_ev;
     TAILQ_HEAD(, conn) dirty;
+    uint64_t bytes_in, bytes_out; /* see stats.h */
 } conn_loop_t;
 
 struct conn {

@@ -15,20 +15,17 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
+#include "admin.h"
 #include "config.h"
 #include "log.h"
+#include "proxy.h"
 #include "ring.h"
 #include "ringref.h"
+#include "stats.h"
 #include "worker.h"
 
 #define MAIN_SHUTDOWN_MS 5000
 
-typedef struct {
-    config_t cfg;
-    worker_t **workers;
-    int nworkers;
-    struct event_base *base;
-} proxy_t;
 
 static void usage(FILE *f)
 {
@@ -72,42 +69,12 @@ static void main_summary(const config_t *cfg, const ring_t *r)
     printf("config: ok listen=%s threads=%d\n", cfg->listen, cfg->threads);
 }
 
-static void main_reload(proxy_t *p)
-{
-    char err[RING_ERRLEN], sub[RING_ERRLEN];
-    ring_t *r;
-    if (ring_load(p->cfg.ring, &r, err) < 0) {
-        log_warn("ring reload failed dir=%s reason=\"%s\"", p->cfg.ring, err);
-        return;
-    }
-    ringref_t *cur = ringref_acquire();
-    if (cur != NULL && ring_vnode_count(cur->ring) != ring_vnode_count(r)) {
-        log_warn("ring reload failed dir=%s reason=\"vnode count changed from %u to %u\"",
-                 p->cfg.ring, ring_vnode_count(cur->ring), ring_vnode_count(r));
-        ringref_release(cur);
-        ring_free(r);
-        return;
-    }
-    ringref_release(cur);
-    if (main_check_ring(r, sub, sizeof(sub)) < 0) {
-        log_warn("ring reload failed dir=%s reason=\"%s\"", p->cfg.ring, sub);
-        ring_free(r);
-        return;
-    }
-    uint64_t gen = ring_generation(r);
-    if (ringref_publish(r) < 0) {
-        log_warn("ring reload failed reason=\"out of memory\"");
-        ring_free(r);
-        return;
-    }
-    log_info("ring reloaded generation=%llu", (unsigned long long)gen);
-}
-
 static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     proxy_t *p = arg;
     if (sig == SIGHUP) {
-        main_reload(p);
+        char err[PROXY_ERRLEN];
+        proxy_reload(p, err, sizeof(err));
         return;
     }
     log_info("shutting down signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -126,7 +93,7 @@ static int main_pidfile(const char *path, char *err, size_t errlen)
 
 enum { OPT_PIDFILE = 256, OPT_LOG_LEVEL, OPT_ADMIN, OPT_CHECK };
 
-static int main_args(int argc, char **argv, config_t *cfg, int *check, char *err, size_t errlen)
+static int main_args(int argc, char **argv, proxy_t *p, int *check, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
         { "ring", required_argument, NULL, 'r' },
@@ -140,12 +107,21 @@ static int main_args(int argc, char **argv, config_t *cfg, int *check, char *err
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    /* The file is read first so that flags override it. */
-    const char *names[argc + 1];
-    const char *values[argc + 1];
+    /* The file is read first so that flags override it; the flags are
+     * kept to override it again at each reload. */
+    config_t *cfg = &p->cfg;
+    const char **names = calloc((size_t)argc + 1, sizeof(*names));
+    const char **values = calloc((size_t)argc + 1, sizeof(*values));
     int n = 0, opt;
     const char *config_path = NULL;
     char sub[CONFIG_ERRLEN];
+
+    p->override_names = names;
+    p->override_values = values;
+    if (names == NULL || values == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":r:l:t:c:h", longopts, NULL)) != -1) {
@@ -171,6 +147,8 @@ static int main_args(int argc, char **argv, config_t *cfg, int *check, char *err
         snprintf(err, errlen, "unexpected argument '%s' (try --help)", argv[optind]);
         return -1;
     }
+    p->config_path = config_path;
+    p->noverrides = n;
     if (config_path != NULL && config_load(cfg, config_path, err) < 0)
         return -1;
     for (int i = 0; i < n; i++) {
@@ -205,6 +183,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
     if (p->nworkers < 1)
         p->nworkers = 1;
     p->workers = calloc((size_t)p->nworkers, sizeof(*p->workers));
+    stats_init(p->nworkers);
     p->base = event_base_new();
     if (p->workers == NULL || p->base == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -214,6 +193,14 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
         p->workers[i] = worker_new(i, cfg, (struct sockaddr *)&ss, sslen, err, errlen);
         if (p->workers[i] == NULL)
             return -1;
+    }
+    if (cfg->admin != NULL && cfg->admin[0] != '\0') {
+        /* The proxy serves without its admin endpoint rather than not at
+         * all (another instance may hold the default port). */
+        char aerr[256];
+        p->admin = admin_new(p, cfg->admin, aerr, sizeof(aerr));
+        if (p->admin == NULL)
+            log_warn("admin endpoint off reason=\"%s\"", aerr);
     }
     if (cfg->pidfile != NULL && cfg->pidfile[0] != '\0' && main_pidfile(cfg->pidfile, err, errlen) < 0)
         return -1;
@@ -252,6 +239,8 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
         if (sev[i] != NULL)
             event_free(sev[i]);
     }
+    admin_free(p->admin);
+    p->admin = NULL;
     if (cfg->pidfile != NULL && cfg->pidfile[0] != '\0')
         unlink(cfg->pidfile);
     return rc;
@@ -266,9 +255,11 @@ int main(int argc, char **argv)
 
     memset(&p, 0, sizeof(p));
     config_init(&p.cfg);
-    rc = main_args(argc, argv, &p.cfg, &check, err, sizeof(err));
+    rc = main_args(argc, argv, &p, &check, err, sizeof(err));
     if (rc != 0) {
         config_free(&p.cfg);
+        free(p.override_names);
+        free(p.override_values);
         if (rc > 0)
             return 0;
         fprintf(stderr, "ringproxy: %s\n", err);
@@ -280,7 +271,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     char sub[RING_ERRLEN];
-    if (ring_load(p.cfg.ring, &ring, sub) < 0) {
+    if (proxy_load_ring(p.cfg.ring, &ring, sub, sizeof(sub)) < 0) {
         snprintf(err, sizeof(err), "ring %s: %s", p.cfg.ring, sub);
         rc = 1;
     } else if (main_check_ring(ring, err, sizeof(err)) < 0) {
@@ -296,10 +287,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < p.nworkers; i++)
         worker_free(p.workers[i]);
     free(p.workers);
+    admin_free(p.admin);
     if (p.base != NULL)
         event_base_free(p.base);
     ringref_shutdown();
+    stats_free();
     config_free(&p.cfg);
+    free(p.override_names);
+    free(p.override_values);
     log_use_syslog(0);
     if (rc != 0) {
         fprintf(stderr, "ringproxy: %s\n", err);

@@ -177,6 +177,7 @@ void multikey_dispatch(client_t *c, request_t *r, const command_t *cmd, const ch
         const resp_arg_t *a = &args[1 + k * step];
         router_lookup(w, base + a->off, a->len, &node);
         if ((cmd->flags & CMD_WRITE) && (node.flags & RING_VNODE_RO)) {
+            STAT_INC(w->stats.err_readonly);
             request_error(r, "READONLY vnode %u is read-only (resharding)", node.vnode);
             goto drain;
         }

@@ -9,6 +9,7 @@
 #define RP_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 struct evbuffer;
@@ -27,6 +28,7 @@ struct request {
     struct multikey *mk;       /* set on a multi-key request */
     struct evbuffer *reply;    /* the reply, until it can be written */
     unsigned part;             /* index among its parent's parts */
+    uint64_t sent_us;          /* when it went to its pnode */
     int done;
 };
 

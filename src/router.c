@@ -18,7 +18,7 @@
 
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
 {
-    if (cfg->hash_tags) {
+    if (CONFIG_GET(cfg->hash_tags)) {
         const char *open = memchr(key, '{', len);
         if (open != NULL) {
             const char *start = open + 1;
@@ -30,7 +30,7 @@ void router_key(const config_t *cfg, const char *key, size_t len, const char **r
             }
         }
     }
-    if (cfg->dirname_routing) {
+    if (CONFIG_GET(cfg->dirname_routing)) {
         for (size_t i = len; i > 0; i--) {
             if (key[i - 1] == '/') {
                 *rk = key;
@@ -80,6 +80,7 @@ void router_unsupported(request_t *r, const char *name, size_t len, const char *
 {
     char buf[129];
     router_printable(buf, sizeof(buf), name, len, 128);
+    STAT_INC(r->worker->stats.err_unsupported);
     request_error(r, "ERR command '%s' is not supported by ringproxy%s", buf, why);
 }
 
@@ -140,10 +141,15 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         }
     }
     if (ro && (cmd->flags & CMD_WRITE)) {
+        STAT_INC(w->stats.err_readonly);
         request_error(r, "READONLY vnode %u is read-only (resharding)", ro_vnode);
         return 0;
     }
     server_t *s = w->map[node.pnode];
+    if (cmd->flags & CMD_WRITE)
+        STAT_INC(w->stats.req_write);
+    else
+        STAT_INC(w->stats.req_read);
     if (c->parser.is_inline) {
         router_forward_inline(s, r, base, args, argc);
         return 0;
@@ -180,14 +186,18 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     }
 
     if (cmd == NULL) {
+        STAT_INC(r->worker->stats.err_command);
         router_unknown(r, base, args, argc);
     } else if (cmd->flags & CMD_UNSUPPORTED) {
         router_unsupported(r, base + args[0].off, args[0].len, "");
     } else if (!command_arity_ok(cmd, argc)) {
+        STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
     } else if (cmd->flags & CMD_PROXY) {
+        STAT_INC(r->worker->stats.req_proxy);
         proxycmd_handle(c, r, cmd, base, args, argc);
     } else if (cmd->flags & CMD_MULTI) {
+        STAT_INC(r->worker->stats.req_multi);
         multikey_dispatch(c, r, cmd, base, args, argc, in, total);
         return;
     } else if (router_route(c, r, cmd, base, args, argc, in, total)) {

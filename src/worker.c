@@ -26,14 +26,16 @@ static void worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
                              int salen, void *arg)
 {
     worker_t *w = arg;
-    if (atomic_fetch_add(&worker_total_clients, 1) >= w->cfg->max_clients) {
+    if (atomic_fetch_add(&worker_total_clients, 1) >= CONFIG_GET(w->cfg->max_clients)) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         atomic_fetch_sub(&worker_total_clients, 1);
+        STAT_INC(w->stats.clients_rejected);
         if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
             log_debug("client rejected worker=%d error=\"%s\"", w->id, strerror(errno));
         evutil_closesocket(fd);
         return;
     }
+    STAT_INC(w->stats.clients_accepted);
     if (client_new(w, fd) == NULL) {
         atomic_fetch_sub(&worker_total_clients, 1);
         evutil_closesocket(fd);
@@ -75,10 +77,7 @@ static void worker_retire_servers(worker_t *w)
         for (size_t i = 0; i < w->nmap && !used; i++)
             used = w->map[i] == s;
         s->retiring = !used;
-        if (s->retiring && server_inflight(s) == 0) {
-            TAILQ_REMOVE(&w->servers, s, link);
-            server_free(s);
-        }
+        worker_server_drained(w, s);
     }
 }
 
@@ -110,6 +109,25 @@ int worker_update_ring(worker_t *w)
     log_debug("worker ring worker=%d generation=%llu", w->id,
               (unsigned long long)ring_generation(rr->ring));
     return 0;
+}
+
+void worker_server_drained(worker_t *w, server_t *s)
+{
+    if (s->retiring && server_inflight(s) == 0) {
+        log_info("backend retired pnode=%s worker=%d", s->name, w->id);
+        TAILQ_REMOVE(&w->servers, s, link);
+        server_free(s);
+    }
+}
+
+static void worker_ring_cb(evutil_socket_t fd, short what, void *arg)
+{
+    worker_refresh_ring(arg);
+}
+
+void worker_notify_ring(worker_t *w)
+{
+    event_active(w->ring_ev, 0, 0);
 }
 
 static void worker_listen_error_cb(struct evconnlistener *l, void *arg)
@@ -166,6 +184,7 @@ worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr, i
     }
     w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
     w->stop_timer = evtimer_new(w->base, worker_stop_timer_cb, w);
+    w->ring_ev = event_new(w->base, -1, 0, worker_ring_cb, w);
     w->listener = evconnlistener_new_bind(w->base, worker_accept_cb, w,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                               LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
@@ -210,6 +229,8 @@ void worker_free(worker_t *w)
         event_free(w->stop_ev);
     if (w->stop_timer != NULL)
         event_free(w->stop_timer);
+    if (w->ring_ev != NULL)
+        event_free(w->ring_ev);
     if (w->scratch != NULL)
         evbuffer_free(w->scratch);
     conn_loop_free(&w->loop);

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "request.h"
 #include "ringref.h"
+#include "stats.h"
 
 #define WORKER_MAX_FREE_REQUESTS 4096
 
@@ -29,6 +30,7 @@ typedef struct worker {
     pthread_t thread;
     struct event_base *base;
     conn_loop_t loop;
+    stats_t stats;
     struct evconnlistener *listener;
     const config_t *cfg;
     ringref_t *rr;              /* the ring this worker routes with */
@@ -42,6 +44,7 @@ typedef struct worker {
     struct evbuffer *scratch;   /* building multi-key parts */
     struct event *stop_ev;
     struct event *stop_timer;
+    struct event *ring_ev;
     int stopping;
 } worker_t;
 
@@ -56,6 +59,11 @@ void worker_stop(worker_t *w, int timeout_ms);
 void worker_join(worker_t *w);
 /* Routes with the current ring from now on (maps its pnodes to servers). */
 int worker_update_ring(worker_t *w);
+/* From any thread: a new ring was published; pick it up now rather than
+ * at the next request. */
+void worker_notify_ring(worker_t *w);
+/* Frees s if it is retiring and has nothing in flight. */
+void worker_server_drained(worker_t *w, server_t *s);
 /* A client went away (called by client_free). */
 void worker_client_gone(worker_t *w);
 

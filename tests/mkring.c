@@ -5,10 +5,13 @@
  *   mkring ro DIR VNODE DATA            set a vnode's data ("null" clears)
  *   mkring remap DIR VNODE PNODE        move a vnode to a pnode
  *   mkring lookup DIR KEY...            print "vnode pnode" per key
+ *   mkring hold DIR SECONDS             keep the image open (locked)
+ *   mkring rename DIR FROM TO           rename a pnode
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ring.h"
 
@@ -28,6 +31,8 @@ static int mkring_change(const char *dir, const char *what, const char *v, const
         uint32_t vn = (uint32_t)strtoul(v, NULL, 10);
         if (strcmp(what, "ro") == 0) {
             rc = ring_set_vnode_data(nw, vn, arg, err);
+        } else if (strcmp(what, "rename") == 0) {
+            rc = ring_rename_pnode(nw, v, arg, err);
         } else {
             long idx = ring_add_pnode(nw, arg, err);
             if (idx >= 0) {
@@ -60,7 +65,8 @@ int main(int argc, char **argv)
             goto fail;
         return 0;
     }
-    if (argc == 5 && (strcmp(argv[1], "ro") == 0 || strcmp(argv[1], "remap") == 0)) {
+    if (argc == 5 && (strcmp(argv[1], "ro") == 0 || strcmp(argv[1], "remap") == 0 ||
+                      strcmp(argv[1], "rename") == 0)) {
         if (mkring_change(argv[2], argv[1], argv[3], argv[4], err) < 0)
             goto fail;
         return 0;
@@ -77,7 +83,17 @@ int main(int argc, char **argv)
         ring_free(r);
         return 0;
     }
-    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY...\n");
+    if (argc == 4 && strcmp(argv[1], "hold") == 0) {
+        ring_image_t *img;
+        if (ring_image_open(argv[2], 0, &img, err) < 0)
+            goto fail;
+        printf("held\n");
+        fflush(stdout);
+        sleep((unsigned)strtoul(argv[3], NULL, 10));
+        ring_image_close(img);
+        return 0;
+    }
+    fprintf(stderr, "usage: mkring create DIR VNODES PNODE... | ro DIR V DATA | remap DIR V PNODE | lookup DIR KEY... | hold DIR SECONDS | rename DIR FROM TO\n");
     return 2;
 fail:
     fprintf(stderr, "mkring: %s\n", err);

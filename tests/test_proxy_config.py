@@ -7,6 +7,7 @@ routing. Also --check and bad configs.
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def run(tmp, silent):
               "bad config %r: %r" % (text, out.stderr))
 
     pport = free_port()
-    proxy = subprocess.Popen([PROXY, "-r", ring, "-c", conf, "-l", "127.0.0.1:%d" % pport])
+    logpath = os.path.join(tmp, "proxy.log")
+    log = open(logpath, "w")
+    proxy = subprocess.Popen([PROXY, "-r", ring, "-c", conf, "-l", "127.0.0.1:%d" % pport],
+                             stderr=log)
     PROCS.append(proxy)
     wait_port(pport, proxy)
 
@@ -106,10 +110,32 @@ def run(tmp, silent):
         e.close()
 
     # client-idle-timeout: an idle client is closed.
-    idle = Conn(pport)
-    check(idle.cmd("PING") == "PONG", "idle client starts")
+    deadline = time.time() + 10
+    while True:  # the proxy sees the closes asynchronously
+        idle = Conn(pport)
+        if idle.cmd("PING") == "PONG":
+            break
+        check(time.time() < deadline, "idle client starts")
+        time.sleep(0.05)
     time.sleep(2.5)
     check(idle.closed(), "idle client closed")
+
+    # SIGHUP re-reads the config: run-time options change, the others are
+    # reported as needing a restart.
+    with open(conf, "w") as f:
+        f.write("threads 3\nmax-clients 6\nhash-tags yes\ndirname-routing no\nlog-level warn\n"
+                "admin\n")
+    c = Conn(pport)
+    proxy.send_signal(signal.SIGHUP)
+    raw = int(lookup(ring, ["dir/sub/obj"])[0][0])
+    deadline = time.time() + 10
+    while c.cmd("RING", "NODE", "dir/sub/obj")[0] != raw:
+        check(time.time() < deadline, "dirname-routing turned off by reload")
+        time.sleep(0.05)
+    deadline = time.time() + 10
+    while "option=threads" not in open(logpath).read():
+        check(time.time() < deadline, "fixed option change reported")
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":
