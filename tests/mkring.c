@@ -73,8 +73,13 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "lookup") == 0) {
         ring_t *r;
-        if (ring_load(argv[2], &r, err) < 0)
-            goto fail;
+        int tries = 0;
+        /* A proxy reloading holds the image for a moment. */
+        while (ring_load(argv[2], &r, err) < 0) {
+            if (strstr(err, "locked") == NULL || ++tries == 40)
+                goto fail;
+            usleep(50000);
+        }
         for (int i = 3; i < argc; i++) {
             ring_node_t n;
             ring_lookup(r, argv[i], strlen(argv[i]), &n);

@@ -49,7 +49,7 @@ def run(tmp, silent):
     with open(conf, "w") as f:
         f.write("# test config\nthreads 1\nmax-pipeline 4\nclient-idle-timeout 1\n"
                 "max-clients 6\nserver-timeout-ms 300\nhash-tags yes\ndirname-routing yes\n"
-                "log-level error\nadmin\n")
+                "log-level error\nadmin\npreconnect yes\nmax-request-bytes 4096\n")
 
     # --check validates and prints a summary without connecting.
     out = subprocess.run([PROXY, "-r", ring, "-c", conf, "--check"], capture_output=True,
@@ -72,6 +72,21 @@ def run(tmp, silent):
                              stderr=log)
     PROCS.append(proxy)
     wait_port(pport, proxy)
+
+    # preconnect: the proxy is connected to every pnode before any request.
+    for port in ports:
+        d = Conn(port)
+        deadline = time.time() + 10
+        while d.cmd("CLIENT", "LIST").count(b"\n") < 2:
+            check(time.time() < deadline, "preconnected to %d" % port)
+            time.sleep(0.05)
+        d.close()
+
+    # max-request-bytes: a larger request is a protocol error.
+    big = Conn(pport)
+    big.send(encode("SET", "big", "x" * 5000))
+    check(big.reply() == "ERR Protocol error: invalid bulk length" and big.closed(),
+          "request above max-request-bytes")
 
     # Back-pressure: a deep pipeline with max-pipeline 4 still comes back
     # whole and in order.
@@ -126,8 +141,8 @@ def run(tmp, silent):
         f.write("threads 3\nmax-clients 6\nhash-tags yes\ndirname-routing no\nlog-level warn\n"
                 "admin\n")
     c = Conn(pport)
-    proxy.send_signal(signal.SIGHUP)
     raw = int(lookup(ring, ["dir/sub/obj"])[0][0])
+    proxy.send_signal(signal.SIGHUP)
     deadline = time.time() + 10
     while c.cmd("RING", "NODE", "dir/sub/obj")[0] != raw:
         check(time.time() < deadline, "dirname-routing turned off by reload")

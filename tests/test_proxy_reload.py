@@ -114,8 +114,10 @@ def run(tmp):
     ring = os.path.join(tmp, "ring")
     subprocess.run([MKRING, "create", ring, "1024"] + names, check=True)
     pport, aport = free_port(), free_port()
+    logpath = os.path.join(tmp, "proxy.log")
     proxy = subprocess.Popen([PROXY, "-r", ring, "-l", "127.0.0.1:%d" % pport, "-t", "2",
-                              "--admin", "127.0.0.1:%d" % aport, "--log-level", "warn"])
+                              "--admin", "127.0.0.1:%d" % aport, "--log-level", "info"],
+                             stderr=open(logpath, "w"))
     PROCS.append(proxy)
     wait_port(pport, proxy)
     wait_port(aport, proxy)
@@ -177,6 +179,20 @@ def run(tmp):
     proxy.send_signal(signal.SIGHUP)
     wait_generation(aport, gen)
     check(c.cmd("SET", keys[0], "x") == "OK", "ro cleared")
+
+    # A pnode that leaves the ring is closed once drained; its successor
+    # (the same server under another name) serves its keys.
+    port2 = names[2].rsplit(":", 1)[1]
+    subprocess.run([MKRING, "rename", ring, names[2], "tcp://localhost:" + port2], check=True)
+    gen += 1
+    proxy.send_signal(signal.SIGHUP)
+    wait_generation(aport, gen)
+    k2 = next(k for k, (_, p) in zip(keys, lookup(ring, keys)) if p.endswith(":" + port2))
+    check(c.cmd("GET", k2) == b"final", "renamed pnode serves")
+    deadline = time.time() + 10
+    while "backend retired pnode=%s" % names[2] not in open(logpath).read():
+        check(time.time() < deadline, "old pnode retired")
+        time.sleep(0.05)
 
     # Bad rings: each leaves the old ring serving and counts as failed.
     good = os.path.join(tmp, "good")

@@ -311,9 +311,25 @@ def run(tmp):
     q = Conn(pport)
     check(q.cmd("QUIT") == "OK" and q.closed(), "QUIT")
 
-    # SIGTERM: clean exit and the pidfile is gone.
+    # SIGTERM: stop accepting, deliver the reply still in flight, exit 0
+    # and remove the pidfile.
+    k = next(k for k, (_, p) in zip(keys[5:], where[5:]) if p != dead)
+    slow = Conn(redis[where[keys.index(k)][1]][0])
+    slow.send(encode("DEBUG", "SLEEP", "0.6"))
+    time.sleep(0.1)
+    waiting = Conn(pport)
+    waiting.send(encode("GET", k))
+    time.sleep(0.1)
     c.close()
     proxy.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    try:
+        socket.create_connection(("127.0.0.1", pport), 1).close()
+        check(False, "no new connections after SIGTERM")
+    except ConnectionRefusedError:
+        pass
+    check(waiting.reply() == b"v" + k.encode(), "in-flight reply delivered during shutdown")
+    check(waiting.closed(), "client closed after its reply")
     check(proxy.wait(10) == 0, "exit status 0")
     check(not os.path.exists(pidfile), "pidfile removed")
 
