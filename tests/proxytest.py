@@ -1,0 +1,664 @@
+"""proxytest: the shared harness of ringproxy's integration tests.
+
+Starts real redis-server processes and ringproxy on loopback ports chosen at
+run time, makes rings with ring-tool, and talks RESP either through the
+`redis` module (normal traffic) or through RawClient (exact bytes, exact
+replies, malformed input). Every process it starts is killed by PID when the
+test file ends; every socket read has a timeout; every wait is bounded.
+
+A test file defines functions named test_* and calls run(globals()): they
+run in the order they are written, each prints ok or FAIL with the reason,
+and the file exits 1 if any failed.
+"""
+
+import atexit
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+import redis
+
+TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))
+TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
+RING_TOOL = os.path.join(TOP_BUILDDIR, "tools", "ring-tool")
+RINGPROXY = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
+# CI has shared/ beside the checkout; a worktree elsewhere finds the
+# machine's copy.
+FIXTURE_1M = next((d for d in (
+    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"),
+    "/work/shared/fixtures/fash-ring-1m") if os.path.isdir(d)),
+    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"))
+HOST = "127.0.0.1"
+# Optional command to run ringproxy under, e.g.
+# PROXY_WRAPPER='valgrind --error-exitcode=99 --leak-check=full'.
+PROXY_WRAPPER = shlex.split(os.environ.get("PROXY_WRAPPER", ""))
+
+IO_TIMEOUT = 10.0       # seconds any single socket read or write may take
+START_TIMEOUT = 30.0 if PROXY_WRAPPER else 10.0  # seconds to start answering
+TEST_TIMEOUT = 60       # seconds one test function may take in all (a hang guard)
+
+_procs = []             # every Popen we started, killed at exit
+_tmpdirs = []
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    """Fails the current test with msg unless cond holds."""
+    if not cond:
+        raise TestFailure(msg)
+
+
+def eq(got, want, what):
+    check(got == want, "%s: expected %r, got %r" % (what, want, got))
+
+
+def eq_list(got, want, what):
+    """Like eq for long lists: names the first element that differs."""
+    check(isinstance(got, list), "%s: expected a list, got %r" % (what, got))
+    for i, (g, w) in enumerate(zip(got, want)):
+        check(g == w and type(g) is type(w), "%s, element %d: expected %r, got %r"
+              % (what, i, w, g))
+    eq(len(got), len(want), "%s: length" % what)
+
+
+# --- processes and cleanup ---------------------------------------------------
+
+def tmpdir(prefix="ringproxy-test-"):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _tmpdirs.append(d)
+    return d
+
+
+def _spawn(argv, **kw):
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def kill(p, sig=signal.SIGKILL, wait=5.0):
+    """Kills one process we started (by PID) and reaps it, bounded."""
+    if p.poll() is None:
+        try:
+            p.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=wait)
+    if p in _procs:
+        _procs.remove(p)
+
+
+def cleanup():
+    for p in list(_procs):
+        try:
+            kill(p, signal.SIGKILL)
+        except Exception:
+            pass
+    for d in list(_tmpdirs):
+        shutil.rmtree(d, ignore_errors=True)
+        _tmpdirs.remove(d)
+
+
+atexit.register(cleanup)
+
+
+def _on_term(signum, frame):
+    raise SystemExit(1)
+
+
+signal.signal(signal.SIGTERM, _on_term)
+
+
+def free_port():
+    """A loopback port nothing listens on right now."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def port_open(port, timeout=0.2):
+    try:
+        socket.create_connection((HOST, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(fn, timeout, what, step=0.05):
+    """Polls fn until it returns a true value, at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:
+            last = e
+        time.sleep(step)
+    raise TestFailure("timed out after %.1fs waiting for %s%s" % (
+        timeout, what, " (last error: %r)" % last if last else ""))
+
+
+def run_cmd(argv, timeout=30, input=None):
+    """Runs a command to completion, bounded; returns CompletedProcess."""
+    return subprocess.run(argv, capture_output=True, timeout=timeout,
+                          input=input)
+
+
+# --- redis-server ------------------------------------------------------------
+
+class RedisServer:
+    """A redis-server on a loopback port, restartable on the same port."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.dir = tmpdir("ringproxy-redis-")
+        self.proc = None
+        self.start()
+
+    @property
+    def pnode(self):
+        return "tcp://%s:%d" % (HOST, self.port)
+
+    def start(self):
+        log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.proc = _spawn(
+            ["redis-server", "--port", str(self.port), "--bind", HOST,
+             "--save", "", "--appendonly", "no", "--daemonize", "no",
+             "--dir", self.dir],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        wait_until(self._pong, START_TIMEOUT,
+                   "redis-server on port %d" % self.port)
+
+    def _pong(self):
+        check(self.proc.poll() is None,
+              "redis-server on port %d exited" % self.port)
+        return self.client().ping()
+
+    def stop(self, sig=signal.SIGKILL):
+        kill(self.proc, sig)
+
+    def client(self):
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=IO_TIMEOUT,
+                           socket_connect_timeout=IO_TIMEOUT)
+
+
+# --- rings -------------------------------------------------------------------
+
+def ring_tool(*args, timeout=60):
+    """Runs ring-tool; fails the test with its stderr if it fails."""
+    r = run_cmd([RING_TOOL] + [str(a) for a in args], timeout=timeout)
+    check(r.returncode == 0, "ring-tool %s failed (%d): %s" % (
+        " ".join(str(a) for a in args), r.returncode,
+        r.stderr.decode(errors="replace").strip()))
+    return r.stdout.decode()
+
+
+def make_ring(pnodes, vnodes=1024, algo=None, ro=None, data=None):
+    """Creates a ring over pnode names (or RedisServers) in a temp dir.
+    ro: vnodes to mark 'ro'; data: {datastring: [vnodes]} for other data."""
+    names = [p.pnode if isinstance(p, RedisServer) else p for p in pnodes]
+    d = os.path.join(tmpdir("ringproxy-ring-"), "ring")
+    args = ["create", "-l", d, "-v", vnodes, "-p", ",".join(names)]
+    if algo:
+        args += ["-a", algo]
+    ring_tool(*args)
+    if ro:
+        set_data(d, ro, "ro")
+    for s, vs in (data or {}).items():
+        set_data(d, vs, s)
+    return d
+
+
+def set_data(ringdir, vnodes, data):
+    ring_tool("add-data", "-l", ringdir, "-v",
+              ",".join(str(v) for v in sorted(set(vnodes))), "-d", data)
+
+
+def get_nodes(ringdir, keys):
+    """ring-tool get-node --json for every key: {key: {vnode, pnode, data}}."""
+    out = {}
+    keys = list(keys)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        text = ring_tool("get-node", "-l", ringdir, "--json", "--", *chunk)
+        lines = [l for l in text.splitlines() if l.strip()]
+        eq(len(lines), len(chunk), "ring-tool get-node line count")
+        for k, line in zip(chunk, lines):
+            o = json.loads(line)
+            eq(o["key"], k, "ring-tool get-node key order")
+            out[k] = o
+    return out
+
+
+def keys_per_pnode(ringdir, servers, prefix, want, limit=100000):
+    """{pnode: [want keys named prefix+N that route to it]} for every pnode
+    (servers: RedisServers or pnode names)."""
+    got = {s if isinstance(s, str) else s.pnode: [] for s in servers}
+    i = 0
+    while any(len(v) < want for v in got.values()):
+        check(i < limit, "could not find %d keys per pnode" % want)
+        batch = ["%s%d" % (prefix, j) for j in range(i, i + 200)]
+        i += 200
+        for k, o in get_nodes(ringdir, batch).items():
+            if len(got[o["pnode"]]) < want:
+                got[o["pnode"]].append(k)
+    return got
+
+
+# --- ringproxy ---------------------------------------------------------------
+
+def write_config(options):
+    """A config file with "option value" lines; returns its path."""
+    path = os.path.join(tmpdir("ringproxy-conf-"), "ringproxy.conf")
+    with open(path, "w") as f:
+        for k, v in options.items():
+            f.write("%s %s\n" % (k, v))
+    return path
+
+
+class Proxy:
+    """A running ringproxy; stderr goes to a file shown when a test fails."""
+
+    def __init__(self, ringdir=None, config=None, threads=2, args=(), port=None,
+                 argv=None):
+        """argv, when given, replaces every flag (port is then where the
+        proxy is expected to listen)."""
+        self.port = port or free_port()
+        self.dir = tmpdir("ringproxy-proxy-")
+        self.log = os.path.join(self.dir, "stderr.log")
+        if argv is None:
+            argv = ["-r", ringdir, "-l", "%s:%d" % (HOST, self.port)]
+            if threads:
+                argv += ["-t", str(threads)]
+            if config is not None:
+                path = config if isinstance(config, str) else write_config(config)
+                argv += ["-c", path]
+            argv += list(args)
+        self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]
+        self.reported = False
+        check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
+        with open(self.log, "ab") as err:
+            self.proc = _spawn(self.argv, stdout=err, stderr=err,
+                               stdin=subprocess.DEVNULL)
+        _proxies.append(self)
+        wait_until(self._up, START_TIMEOUT, "ringproxy on port %d" % self.port)
+
+    def _up(self):
+        if self.proc.poll() is not None:
+            raise TestFailure("ringproxy exited with %d: %s" % (
+                self.proc.returncode, self.stderr().strip()))
+        return port_open(self.port)
+
+    def stderr(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, wait=15.0):
+        """Signals the proxy (unless sig is None: it was signalled already)
+        and returns its exit status (bounded wait). Fails if the sanitizers
+        reported anything."""
+        if sig is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            kill(self.proc)
+            raise TestFailure("ringproxy did not exit within %.0fs of signal %s"
+                              % (wait, sig))
+        if self.proc in _procs:
+            _procs.remove(self.proc)
+        self.check_sanitizers()
+        return rc
+
+    def check_sanitizers(self):
+        m = SANITIZER_RE.search(self.stderr())
+        if m and not self.reported:
+            self.reported = True
+            text = self.stderr()[m.start():]
+            raise TestFailure("sanitizer report from ringproxy (port %d):\n%s"
+                              % (self.port, "\n".join(text.splitlines()[:40])))
+
+    def client(self, **kw):
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=IO_TIMEOUT,
+                           socket_connect_timeout=IO_TIMEOUT, **kw)
+
+    def raw(self):
+        return RawClient(self.port)
+
+
+_proxies = []
+# What ASan, LSan and UBSan print (a sanitizer build's proxy must print none).
+SANITIZER_RE = re.compile(r"ERROR: \w+Sanitizer|runtime error:")
+
+
+class Cluster:
+    """n redis-servers, a ring over them, and a ringproxy in front."""
+
+    def __init__(self, n=2, vnodes=1024, algo=None, config=None, ro=None,
+                 data=None, threads=2, start=True):
+        self.servers = [RedisServer() for _ in range(n)]
+        self.ring = make_ring(self.servers, vnodes, algo, ro, data)
+        self.config, self.threads = config, threads
+        self.proxy = None
+        self.by_pnode = {s.pnode: s for s in self.servers}
+        if start:
+            self.start_proxy()
+
+    def start_proxy(self):
+        self.proxy = Proxy(self.ring, config=self.config, threads=self.threads)
+        return self.proxy
+
+    def client(self, **kw):
+        return self.proxy.client(**kw)
+
+    def raw(self):
+        return self.proxy.raw()
+
+    def server_for(self, key):
+        return self.by_pnode[get_nodes(self.ring, [key])[key]["pnode"]]
+
+    def assert_placement(self, expected):
+        """expected: {key(str): value(bytes) or None}. Each key with a value
+        must be on exactly the pnode ring-tool names for it, and no key may
+        be on any other pnode."""
+        keys = list(expected)
+        nodes = get_nodes(self.ring, keys)
+        for s in self.servers:
+            c = s.client()
+            for i in range(0, len(keys), 1000):
+                chunk = keys[i:i + 1000]
+                vals = c.mget(chunk)
+                for k, v in zip(chunk, vals):
+                    if nodes[k]["pnode"] == s.pnode:
+                        eq(v, expected[k], "value of %r on its pnode %s"
+                           % (k, s.pnode))
+                    else:
+                        check(v is None, "key %r (pnode %s) also found on %s"
+                              % (k, nodes[k]["pnode"], s.pnode))
+            c.close()
+
+
+# --- a raw RESP client -------------------------------------------------------
+
+class Err(str):
+    """An error reply (without the leading '-')."""
+
+
+class Status(str):
+    """A status reply (without the leading '+')."""
+
+
+class Closed(TestFailure):
+    """The server closed the connection."""
+
+    def __init__(self, msg="the server closed the connection"):
+        super().__init__(msg)
+
+
+class RawClient:
+    """Sends exact bytes and parses RESP2 replies; every read times out."""
+
+    def __init__(self, port, timeout=IO_TIMEOUT):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def send_in_background(self, data):
+        """Sends data from a thread, so that a big pipeline cannot deadlock
+        against replies nobody reads yet; join() the returned thread."""
+        t = threading.Thread(target=self.sock.sendall, args=(data,), daemon=True)
+        t.start()
+        return t
+
+    def send_slowly(self, data, chunk=1, pause=0.001):
+        for i in range(0, len(data), chunk):
+            self.sock.sendall(data[i:i + chunk])
+            time.sleep(pause)
+
+    def _fill(self):
+        try:
+            d = self.sock.recv(65536)
+        except socket.timeout:
+            raise TestFailure("no reply within %.0fs" % self.sock.gettimeout())
+        if not d:
+            raise Closed()
+        self.buf += d
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 2:]
+                return line
+            self._fill()
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, crlf, self.buf = self.buf[:n], self.buf[n:n + 2], self.buf[n + 2:]
+        check(crlf == b"\r\n", "bulk reply not followed by CRLF: %r" % crlf)
+        return data
+
+    def reply(self):
+        line = self._line()
+        check(line, "empty reply line")
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return Status(rest.decode())
+        if t == b"-":
+            return Err(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise TestFailure("bad reply type byte in %r" % line)
+
+    def replies(self, n):
+        return [self.reply() for _ in range(n)]
+
+    def call(self, *args):
+        self.send(encode(*args))
+        return self.reply()
+
+    def expect_closed(self, timeout=5.0):
+        """True once the server closes the connection (bounded)."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    d = self.sock.recv(65536)
+                except socket.timeout:
+                    return False
+                except ConnectionResetError:
+                    return True
+                if not d:
+                    return True
+                self.buf += d
+            return False
+        finally:
+            self.sock.settimeout(IO_TIMEOUT)
+
+
+def encode(*args):
+    """One command as a RESP multibulk."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if not isinstance(a, bytes):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def encode_all(cmds):
+    return b"".join(encode(*c) for c in cmds)
+
+
+# --- reply checks ------------------------------------------------------------
+
+UNSUPPORTED_RE = re.compile(r"^ERR command '([^']*)' is not supported by ringproxy$")
+
+
+def assert_err(reply, text, what):
+    """reply is an error reply with exactly this text (no leading '-')."""
+    check(isinstance(reply, Err) and reply == text,
+          "%s: expected error %r, got %r" % (what, text, reply))
+
+
+def assert_unsupported(reply, name):
+    check(isinstance(reply, Err), "%s: expected an error, got %r" % (name, reply))
+    m = UNSUPPORTED_RE.match(reply)
+    check(m is not None, "%s: wrong error text %r" % (name, str(reply)))
+    eq(m.group(1).lower(), name.lower(), "command named in the error")
+
+
+def assert_readonly(reply, vnode):
+    assert_err(reply, "READONLY vnode %d is read-only (resharding)" % vnode,
+               "reply to a write on ro vnode %d" % vnode)
+
+
+def assert_unavailable(reply, pnode):
+    check(isinstance(reply, Err), "expected an unavailable error, got %r" % (reply,))
+    prefix = "ERR pnode %s unavailable: " % pnode
+    check(reply.startswith(prefix) and len(reply) > len(prefix),
+          "expected %r<reason>, got %r" % (prefix, str(reply)))
+
+
+def assert_protocol_error(reply):
+    check(isinstance(reply, Err) and reply.startswith("ERR Protocol error"),
+          "expected -ERR Protocol error..., got %r" % (reply,))
+
+
+def ring_info(reply):
+    """RING INFO's bulk string as a dict of its key:value lines."""
+    check(isinstance(reply, bytes), "RING INFO: expected a bulk string, got %r"
+          % (reply,))
+    out = {}
+    for line in reply.decode().splitlines():
+        if line.strip():
+            k, sep, v = line.partition(":")
+            check(sep == ":", "RING INFO line without ':': %r" % line)
+            out[k.strip()] = v.strip()
+    return out
+
+
+# --- the runner --------------------------------------------------------------
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout("test took more than %ds" % TEST_TIMEOUT)
+
+
+def run(namespace):
+    """Runs namespace's test_* functions in source order; exits 0 or 1."""
+    tests = sorted((f for n, f in namespace.items()
+                    if n.startswith("test_") and callable(f)),
+                   key=lambda f: f.__code__.co_firstlineno)
+    check(tests, "no tests")
+    failed = []
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        for t in tests:
+            start = time.monotonic()
+            seen = len(_proxies)
+            signal.alarm(TEST_TIMEOUT)
+            try:
+                t()
+                signal.alarm(0)
+                print("ok   %s (%.1fs)" % (t.__name__, time.monotonic() - start))
+            except BaseException as e:
+                signal.alarm(0)
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                failed.append(t.__name__)
+                if isinstance(e, (TestFailure, _Timeout)):
+                    why = str(e)
+                else:
+                    why = "".join(traceback.format_exception(
+                        type(e), e, e.__traceback__)[-3:]).rstrip()
+                print("FAIL %s: %s" % (t.__name__, why))
+                for p in _proxies[max(0, seen - 1):]:
+                    tail = p.stderr().strip().splitlines()[-15:]
+                    if tail:
+                        print("     ringproxy stderr (port %d):" % p.port)
+                        for line in tail:
+                            print("       " + line)
+            sys.stdout.flush()
+        # Stop every proxy still running gracefully, so that a sanitizer
+        # build reports leaks and shutdown errors, and look at what it said.
+        for p in _proxies:
+            try:
+                if p.alive():
+                    rc = p.stop(signal.SIGTERM)
+                    check(rc == 0, "exit status %d after SIGTERM" % rc)
+                else:
+                    p.check_sanitizers()
+            except TestFailure as e:
+                failed.append("shutdown")
+                print("FAIL ringproxy on port %d at the end: %s" % (p.port, e))
+    finally:
+        cleanup()
+    print("%d/%d passed" % (len(tests) - len(failed), len(tests)))
+    if failed:
+        print("failed: " + " ".join(failed))
+    sys.exit(1 if failed else 0)
+
+
+def lazy(factory):
+    """A fixture built on first use and shared by a file's tests; if building
+    it fails, every test that uses it fails with that reason."""
+    box = {}
+
+    def get():
+        if "v" not in box:
+            try:
+                box["v"] = factory()
+            except BaseException as e:
+                box["e"] = e
+                box["v"] = None
+        if box.get("e") is not None:
+            raise TestFailure("fixture failed: %s" % box["e"])
+        return box["v"]
+    return get

@@ -1,0 +1,225 @@
+"""Configured limits, timeouts and connection options: max-clients,
+client-idle-timeout, server-timeout-ms, max-request-bytes, max-pipeline
+back-pressure and preconnect."""
+
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
+                       encode_all, eq, eq_list, lazy, run, wait_until)
+
+cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
+    "max-clients": 4, "client-idle-timeout": 1, "max-request-bytes": 100000,
+    "max-pipeline": 8}))
+
+
+def test_max_clients():
+    cl = cluster()
+    # The harness's start-up probes are closed connections: give the proxy
+    # a moment to see them go.
+    time.sleep(0.5)
+    cs = [cl.raw() for _ in range(4)]
+    try:
+        for c in cs:
+            eq(c.call("PING"), Status("PONG"), "PING within max-clients")
+        extra = cl.raw()
+        try:
+            extra.send(encode("PING"))
+            r = extra.reply()
+            check(isinstance(r, Err), "client over max-clients: expected an error, got %r" % (r,))
+        except (Closed, ConnectionResetError):
+            raise AssertionError("client over max-clients closed without an error reply")
+        check(extra.expect_closed(), "client over max-clients not closed")
+        extra.close()
+        for c in cs:
+            eq(c.call("PING"), Status("PONG"), "the first clients still work")
+    finally:
+        for c in cs:
+            c.close()
+    # Slots are freed when clients leave.
+    time.sleep(0.2)
+    again = cl.raw()
+    eq(again.call("PING"), Status("PONG"), "a new client after others left")
+    again.close()
+
+
+def test_idle_clients_are_closed_and_busy_ones_kept():
+    cl = cluster()
+    idle, busy = cl.raw(), cl.raw()
+    eq(idle.call("PING"), Status("PONG"), "PING")
+    t = time.monotonic()
+    while time.monotonic() - t < 2.5:
+        eq(busy.call("SET", "idle:k", "v"), Status("OK"), "busy client SET")
+        time.sleep(0.2)
+    check(idle.expect_closed(timeout=3), "idle client still open after 2.5 s (timeout 1 s)")
+    eq(busy.call("GET", "idle:k"), b"v", "busy client kept")
+    idle.close()
+    busy.close()
+
+
+def test_server_timeout_gives_an_error_reply():
+    # Its own proxy: a short server timeout would make the other tests
+    # depend on the machine's load.
+    cl = Cluster(n=2, vnodes=256, config={"server-timeout-ms": 400})
+    c = cl.raw()
+    slow = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+            "while true do local n = redis.call('TIME') "
+            "if n[1] * 1000000 + n[2] - t0 > 1200000 then break end end return 1")
+    t = time.monotonic()
+    r = c.call("EVAL", slow, 1, "slow:k")
+    took = time.monotonic() - t
+    check(isinstance(r, Err), "request slower than server-timeout-ms: expected an error, got %r" % (r,))
+    check(took < 1.1, "the timeout error took %.2fs (server-timeout-ms 400)" % took)
+    time.sleep(1.0)                    # let the script end on the pnode
+    d = cl.raw()
+    eq(d.call("SET", "slow:k2", "x"), Status("OK"), "the proxy serves after a timeout")
+    d.close()
+    c.close()
+
+
+def test_request_over_max_request_bytes_is_refused():
+    cl = cluster()
+    bystander = cl.raw()
+    c = cl.raw()
+    c.send(encode("SET", "big:k", "x" * 200000))
+    try:
+        r = c.reply()
+        check(isinstance(r, Err), "oversized request: expected an error, got %r" % (r,))
+    except (Closed, ConnectionResetError):
+        raise AssertionError("oversized request: closed without an error reply")
+    c.close()
+    eq(bystander.call("EXISTS", "big:k"), 0, "the oversized SET was not applied")
+    eq(bystander.call("SET", "small:k", "x" * 1000), Status("OK"), "a small request")
+    bystander.close()
+
+
+def test_max_request_bytes_is_per_request_not_per_read():
+    # Many small requests in one write add up to more than the limit; each
+    # is within it, so all are served.
+    cl = cluster()
+    c = cl.raw()
+    reqs = [("SET", "small:%d" % i, "v" * 100) for i in range(3000)]
+    data = encode_all(reqs)
+    check(len(data) > 3 * 100000, "the pipeline is not over the limit")
+    sender = c.send_in_background(data)
+    eq_list(c.replies(len(reqs)), [Status("OK")] * len(reqs), "replies")
+    sender.join(10)
+    c.close()
+
+
+def test_max_pipeline_1_with_multikey_requests():
+    cl = Cluster(n=3, vnodes=256, config={"max-pipeline": 1})
+    c = cl.raw()
+    reqs, want = [], []
+    for i in range(300):
+        ks = ["mp1:%d:%d" % (i, j) for j in range(5)]
+        reqs += [("MSET",) + tuple(x for k in ks for x in (k, i)), ("MGET",) + tuple(ks),
+                 ("PING",), ("DEL",) + tuple(ks)]
+        want += [Status("OK"), [str(i).encode()] * 5, Status("PONG"), 5]
+    sender = c.send_in_background(encode_all(reqs))
+    eq_list(c.replies(len(reqs)), want, "replies")
+    sender.join(10)
+    c.close()
+    cl.proxy.stop()
+
+
+def test_deep_pipeline_over_max_pipeline_completes_in_order():
+    # max-pipeline 8: the proxy stops reading while 8 are in flight, and
+    # everything still completes, in order.
+    cl = cluster()
+    c = cl.raw()
+    reqs = [("SET", "bp:%d" % (i % 100), i) if i % 2 == 0 else ("GET", "bp:%d" % ((i - 1) % 100))
+            for i in range(20000)]
+    sender = c.send_in_background(encode_all(reqs))
+    got = c.replies(len(reqs))
+    sender.join(10)
+    for i, g in enumerate(got):
+        eq(g, Status("OK") if i % 2 == 0 else str(i - 1).encode(), "reply %d" % i)
+    c.close()
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def get_calls(server):
+    d = server.client()
+    try:
+        return d.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+    finally:
+        d.close()
+
+
+def test_a_client_that_does_not_read_cannot_grow_the_proxy():
+    # 400 GETs of a 1 MB value from a client that does not read its replies:
+    # with max-pipeline 8 the proxy must stop reading after a few, so it
+    # forwards only a few and stays far below the 400 MB it would need to
+    # buffer them all. (Its own proxy: with client-idle-timeout the silent
+    # client could be closed.)
+    cl = Cluster(n=2, vnodes=256, config={"max-pipeline": 8})
+    big = b"m" * (1 << 20)
+    k = "slowreader:k"
+    owner = cl.server_for(k)
+    owner.client().set(k, big)
+    before = rss_kb(cl.proxy.proc.pid)
+    calls0 = get_calls(owner)
+    c = cl.raw()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sender = c.send_in_background(encode_all(("GET", k) for _ in range(400)))
+    # Wait (bounded) until the proxy stops forwarding: it has either
+    # applied back-pressure or forwarded everything.
+    last, stable, deadline = -1, 0, time.monotonic() + 10
+    while stable < 4 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        n = get_calls(owner) - calls0
+        stable = stable + 1 if n == last else 0
+        last = n
+    grown = rss_kb(cl.proxy.proc.pid) - before
+    other = cl.raw()
+    eq(other.call("PING"), Status("PONG"), "another client meanwhile")
+    other.close()
+    for i in range(400):
+        r = c.reply()
+        check(r == big, "reply %d: %r" % (i, r[:20] if isinstance(r, bytes) else r))
+    sender.join(10)
+    c.close()
+    check(last < 100, "ringproxy forwarded %d of 400 requests for a client that does "
+          "not read (max-pipeline 8)" % last)
+    check(grown < 150 * 1024, "ringproxy grew by %d MB for a client that does not read"
+          % (grown // 1024))
+
+
+def proxy_connections(server):
+    d = server.client()
+    mine = d.client_id()
+    n = len([x for x in d.client_list() if int(x["id"]) != mine])
+    d.close()
+    return n
+
+
+def test_preconnect_opens_pnode_connections_at_start():
+    lazy_cl = Cluster(n=2, vnodes=64, config={"preconnect": "no"})
+    eager = Cluster(n=2, vnodes=64, config={"preconnect": "yes"})
+    for s in eager.servers:
+        wait_until(lambda: proxy_connections(s) >= 1, 5,
+                   "a connection from the proxy to %s with preconnect yes" % s.pnode)
+    time.sleep(0.3)
+    eq([proxy_connections(s) for s in lazy_cl.servers], [0, 0],
+       "connections to the pnodes before any request with preconnect no")
+    c = lazy_cl.raw()
+    c.call("MSET", *[x for i in range(50) for x in ("pc:%d" % i, i)])
+    c.close()
+    check(all(proxy_connections(s) >= 1 for s in lazy_cl.servers),
+          "no connection to a pnode after requests to it")
+    lazy_cl.proxy.stop()
+    eager.proxy.stop()
+
+
+run(globals())
