@@ -1,5 +1,5 @@
 /*
- * test_ringbench.c - ringbench's parts without a network: the latency
+ * test_ringbench_parts.c - ringbench's parts without a network: the latency
  * histogram, key choice, the verifier's bookkeeping and the reply reader.
  */
 #include <math.h>
