@@ -20,12 +20,38 @@
 #define KEY_GENERATION "RINGPROXY_GENERATION"
 #define PFX_PNODE "/PNODE/"
 #define PFX_VNODE "/VNODE/"
+/* Changes of more vnodes than this are compacted right after the write. */
+#define COMPACT_AFTER_VNODES 65536
 
 struct ring_image {
     leveldb_t *db;
     leveldb_options_t *opts;
     char *dir;
 };
+
+/* LevelDB makes the directory and its LOCK and LOG files even when told
+ * not to create a database, so a read of a mistyped path would leave a
+ * stray directory behind: look for CURRENT first. */
+static int check_exists(const char *dir, char *err)
+{
+    char path[4096];
+    struct stat st;
+
+    if (stat(dir, &st) < 0) {
+        ring_err(err, "no ring image at %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ring_err(err, "no ring image at %s: not a directory", dir);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/CURRENT", dir);
+    if (stat(path, &st) < 0) {
+        ring_err(err, "no ring image at %s: it has no LevelDB CURRENT file", dir);
+        return -1;
+    }
+    return 0;
+}
 
 /* LevelDB's own words for a lock held elsewhere differ between another
  * process ("Resource temporarily unavailable") and this one ("already held
@@ -36,6 +62,10 @@ static int open_db(const char *dir, int create, leveldb_options_t **optsp, level
     char *lerr = NULL;
     leveldb_t *db;
 
+    if (!create && check_exists(dir, err) < 0) {
+        leveldb_options_destroy(opts);
+        return -1;
+    }
     leveldb_options_set_create_if_missing(opts, create);
     leveldb_options_set_compression(opts, leveldb_no_compression);
     if (create)
@@ -750,6 +780,7 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
     uint32_t v;
     size_t i;
     char *lerr = NULL;
+    size_t changed = 0;
     int data_changed = old == NULL, pnodes_changed = old == NULL, rc = -1;
 
     json_buf_init(&jb);
@@ -808,8 +839,10 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
                 snprintf(key, sizeof(key), PFX_PNODE "%s/%u", on, v);
                 leveldb_writebatch_delete(b, key, strlen(key));
                 put_data(b, nw, v, &jb, key, sizeof(key));
+                changed++;
             } else if (!same_data(od, nd)) {
                 put_data(b, nw, v, &jb, key, sizeof(key));
+                changed++;
             }
             if ((od == NULL) != (nd == NULL))
                 data_changed = 1;
@@ -872,6 +905,12 @@ int ring_image_commit(ring_image_t *img, const ring_t *old, ring_t *nw, char *er
         leveldb_free(lerr);
         goto out;
     }
+    /* A new image, or a large change, sits in LevelDB's log until the next
+     * open replays it into tables, which would make the next load (the
+     * proxy's reload) several times slower than the others: write the
+     * tables now, while we hold the image. A small change replays fast. */
+    if (old == NULL || changed >= COMPACT_AFTER_VNODES)
+        leveldb_compact_range(img->db, NULL, 0, NULL, 0);
     nw->generation = g;
     rc = 0;
 out:

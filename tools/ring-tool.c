@@ -1,12 +1,474 @@
+/*
+ * ring-tool.c - the operator's CLI for ringproxy's hash ring: the verbs of
+ * node-fash's fash.js on a LevelDB ring image (shared/design/ring-image.md).
+ * This file finds the verb, parses its flags and prints help; the verbs
+ * live in ring-tool-read.c and ring-tool-write.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "ring.h"
-int main(int argc, char **argv)
+
+#include "config.h"
+#include "ring-tool.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(const rt_cmd_t *cmd);
+    const char *flags;    /* short flags the verb takes, besides -h */
+    const char *required; /* flags it cannot do without */
+    size_t min_args, max_args;
+    const char *summary;
+    const char *help;
+} rt_verb_t;
+
+#define ANY_ARGS ((size_t)-1)
+#define EXIT_STATUS \
+    "Exit status: 0 on success, 1 when the verb fails, 2 on a usage error.\n"
+#define OPT_L \
+    "  -l, --location DIR   the ring's LevelDB directory\n"
+#define WRITE_NOTE \
+    "The change is stored as one atomic LevelDB write batch that also bumps the\n" \
+    "ring's generation, printed last as \"generation G\"; a running proxy picks\n" \
+    "it up on SIGHUP. On any error nothing is written.\n"
+#define NEW_NOTE \
+    "The ring is written as one atomic LevelDB write batch and compacted, so\n" \
+    "its first load is as fast as any other; the output ends with\n" \
+    "\"generation 1\". On any error nothing is written.\n"
+
+static const rt_verb_t verbs[] = {
+    {"create", rt_create, "lvpa", "lvp", 0, 0,
+     "create a new ring in an empty directory",
+     "Usage: ring-tool create -l DIR -v N -p PNODES [-a ALGORITHM]\n\n"
+     "Creates a ring of N vnodes in DIR (made if missing). The vnodes are assigned\n"
+     "round-robin over the pnodes sorted as byte strings: vnode v goes to\n"
+     "sorted_pnodes[v % npnodes]. Refuses a directory that already holds a ring\n"
+     "or holds other files.\n\n"
+     "Options:\n" OPT_L
+     "  -v, --vnodes N       number of vnodes, 1 to 10000000; fixed for the ring's life\n"
+     "  -p, --pnodes PNODES  comma-separated pnode names, each a backend address\n"
+     "                       tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])\n"
+     "  -a, --algorithm ALG  key hash: xxh3 (default), sha256 (node-fash's default),\n"
+     "                       sha1 or md5\n\n" NEW_NOTE "\n"
+     "Example:\n"
+     "  ring-tool create -l /var/db/ring -v 1000000 \\\n"
+     "      -p 'tcp://10.0.0.1:6379,tcp://10.0.0.2:6379'\n\n" EXIT_STATUS},
+    {"get-node", rt_get_node, "lJ", "l", 1, ANY_ARGS,
+     "show the vnode, pnode and data each key maps to",
+     "Usage: ring-tool get-node -l DIR [--json] KEY...\n\n"
+     "Hashes each KEY (its bytes as given) with the ring's algorithm and prints\n"
+     "where it lands, one line per key:\n"
+     "  KEY vnode=V pnode=P data=D\n"
+     "where D is the vnode's data (\"ro\" for read-only) or null. With --json each\n"
+     "line is a JSON object {\"key\":..,\"vnode\":..,\"pnode\":..,\"data\":..}.\n"
+     "Put -- before keys that start with '-'.\n\n"
+     "Options:\n" OPT_L
+     "      --json           print JSON lines\n\n"
+     "Example:\n"
+     "  ring-tool get-node -l /var/db/ring user:1001 user:1002\n\n" EXIT_STATUS},
+    {"get-vnode-pnode-and-data", rt_get_vnode_pnode_and_data, "lv", "lv", 0, 0,
+     "show the pnode and data of the given vnodes",
+     "Usage: ring-tool get-vnode-pnode-and-data -l DIR -v LIST\n\n"
+     "Prints, for each vnode of LIST in ascending order, one line:\n"
+     "  V pnode=P data=D\n"
+     "where D is the vnode's data or null.\n\n"
+     "Options:\n" OPT_L
+     "  -v, --vnodes LIST    vnodes: numbers and ranges separated by commas, spaces\n"
+     "                       allowed, e.g. '0,106,943' or '800-999, 1200'\n\n"
+     "Example:\n"
+     "  ring-tool get-vnode-pnode-and-data -l /var/db/ring -v '0-3,17'\n\n" EXIT_STATUS},
+    {"get-pnodes", rt_get_pnodes, "l", "l", 0, 0,
+     "list the pnodes",
+     "Usage: ring-tool get-pnodes -l DIR\n\n"
+     "Prints the ring's pnodes, one per line, sorted as byte strings, including\n"
+     "pnodes that own no vnodes.\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool get-pnodes -l /var/db/ring\n\n" EXIT_STATUS},
+    {"get-vnodes", rt_get_vnodes, "l", "l", 1, 1,
+     "list the vnodes a pnode owns",
+     "Usage: ring-tool get-vnodes -l DIR PNODE\n\n"
+     "Prints the vnodes PNODE owns, one per line, ascending. Prints nothing for a\n"
+     "pnode that owns none; fails for a pnode that is not in the ring.\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool get-vnodes -l /var/db/ring tcp://10.0.0.1:6379\n\n" EXIT_STATUS},
+    {"get-data-vnodes", rt_get_data_vnodes, "l", "l", 0, 0,
+     "list the vnodes that have data",
+     "Usage: ring-tool get-data-vnodes -l DIR\n\n"
+     "Prints every vnode that has data (such as \"ro\"), ascending, one line each:\n"
+     "  V pnode=P data=D\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool get-data-vnodes -l /var/db/ring\n\n" EXIT_STATUS},
+    {"remap-vnodes", rt_remap_vnodes, "lvp", "lvp", 0, 0,
+     "move vnodes to a pnode (added if new)",
+     "Usage: ring-tool remap-vnodes -l DIR -v LIST -p PNODE\n\n"
+     "Moves every vnode of LIST to PNODE, keeping its data. A PNODE not yet in the\n"
+     "ring is added (it must be an address, tcp://HOST:PORT or tls://HOST:PORT).\n"
+     "Refuses, naming them, vnodes out of range and vnodes already on PNODE: the\n"
+     "whole list moves or nothing does.\n\n"
+     "Options:\n" OPT_L
+     "  -v, --vnodes LIST    vnodes, e.g. '0,106,943' or '800-999'\n"
+     "  -p, --pnode PNODE    the pnode that takes them\n\n" WRITE_NOTE "\n"
+     "Example:\n"
+     "  ring-tool remap-vnodes -l /var/db/ring -v 800-999 -p tcp://10.0.0.3:6379\n\n"
+     EXIT_STATUS},
+    {"add-data", rt_add_data, "lvd", "lvd", 0, 0,
+     "set or clear the data of vnodes (ro marks them read-only)",
+     "Usage: ring-tool add-data -l DIR -v LIST -d DATA\n\n"
+     "Sets the data of every vnode of LIST to DATA. \"ro\" makes the proxy refuse\n"
+     "writes to keys on those vnodes (-READONLY) while it serves reads; \"null\"\n"
+     "clears the data. Other strings are stored and shown but do nothing.\n\n"
+     "Options:\n" OPT_L
+     "  -v, --vnodes LIST    vnodes, e.g. '0,106,943' or '800-999'\n"
+     "  -d, --data DATA      ro, null, or another string without control characters\n\n"
+     WRITE_NOTE "\n"
+     "Example (freeze vnodes before moving them, then thaw them):\n"
+     "  ring-tool add-data -l /var/db/ring -v 800-999 -d ro\n"
+     "  ring-tool add-data -l /var/db/ring -v 800-999 -d null\n\n" EXIT_STATUS},
+    {"remove-pnode", rt_remove_pnode, "lp", "lp", 0, 0,
+     "remove a pnode that owns no vnodes",
+     "Usage: ring-tool remove-pnode -l DIR -p PNODE\n\n"
+     "Removes PNODE from the ring. Refuses while PNODE still owns vnodes (remap\n"
+     "them first) and refuses to remove the ring's last pnode.\n\n"
+     "Options:\n" OPT_L
+     "  -p, --pnode PNODE    the pnode to remove\n\n" WRITE_NOTE "\n"
+     "Example:\n"
+     "  ring-tool remove-pnode -l /var/db/ring -p tcp://10.0.0.1:6379\n\n" EXIT_STATUS},
+    {"rename-pnode", rt_rename_pnode, "l", "l", 2, 2,
+     "rename a pnode (its backend's address changed)",
+     "Usage: ring-tool rename-pnode -l DIR OLD NEW\n\n"
+     "Renames pnode OLD to NEW: every vnode of OLD, with its data, now belongs to\n"
+     "NEW. NEW must be an address (tcp://HOST:PORT or tls://HOST:PORT) not yet in\n"
+     "the ring.\n\n"
+     "Options:\n" OPT_L "\n" WRITE_NOTE "\n"
+     "Example:\n"
+     "  ring-tool rename-pnode -l /var/db/ring tcp://10.0.0.1:6379 tcp://10.0.0.9:6379\n\n"
+     EXIT_STATUS},
+    {"print-hash", rt_print_hash, "l", "l", 0, 0,
+     "summarise the ring for a person",
+     "Usage: ring-tool print-hash -l DIR\n\n"
+     "Prints the ring's algorithm, vnode count, generation, layout version and\n"
+     "interval, each pnode with its vnode count and share of the ring, and the\n"
+     "vnodes that have data. Meant to be read; scripts should use the get-* verbs.\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool print-hash -l /var/db/ring\n\n" EXIT_STATUS},
+    {"diff", rt_diff, "l", "l", 0, 1,
+     "show the vnodes whose pnode or data differ between two rings",
+     "Usage: ring-tool diff -l DIR_A DIR_B\n\n"
+     "Compares two rings. For each vnode whose pnode or data differ it prints\n"
+     "  < V pnode=P data=D     (ring A)\n"
+     "  > V pnode=P data=D     (ring B)\n"
+     "Pnodes present in only one ring print as \"< pnode P\" or \"> pnode P\".\n"
+     "Rings of different algorithms or vnode counts print \"< algorithm A\",\n"
+     "\"> vnodes N\" and so on instead of vnodes, since their vnodes do not\n"
+     "correspond. Generations are not compared.\n\n"
+     "Options:\n"
+     "  -l, --location DIR   ring A's directory (may be given twice, for A and B)\n\n"
+     "Example:\n"
+     "  ring-tool diff -l /var/db/ring /var/db/ring.new\n\n"
+     "Exit status: as diff(1): 0 when the rings are the same, 1 when they differ,\n"
+     "2 on any error.\n"},
+    {"verify", rt_verify, "l", "l", 0, 0,
+     "check that a ring image is complete and consistent",
+     "Usage: ring-tool verify -l DIR\n\n"
+     "Loads and validates the whole image as the proxy does (COMPLETE present,\n"
+     "VNODE_COUNT, every vnode owned, /PNODE lists and data keys agreeing with\n"
+     "/VNODE, VNODE_DATA, the interval, the algorithm, every value valid JSON)\n"
+     "and checks that every pnode is an address the proxy can route to. Changes\n"
+     "nothing. Prints one \"ok\" line, or the first inconsistency.\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool verify -l /var/db/ring\n\n" EXIT_STATUS},
+    {"export", rt_export, "l", "l", 0, 0,
+     "write the ring as node-fash's serialized JSON",
+     "Usage: ring-tool export -l DIR\n\n"
+     "Writes the ring to stdout in the JSON form of fash's serialize command,\n"
+     "{\"vnodes\":N,\"pnodeToVnodeMap\":{..},\"algorithm\":{..},\"version\":\"..\"},\n"
+     "followed by a newline. Pnodes without vnodes appear as {}. import reads it\n"
+     "back; export -> import -> export gives the same bytes.\n\n"
+     "Options:\n" OPT_L "\n"
+     "Example:\n"
+     "  ring-tool export -l /var/db/ring > ring.json\n\n" EXIT_STATUS},
+    {"import", rt_import, "l", "l", 1, 1,
+     "create a ring from node-fash's serialized JSON",
+     "Usage: ring-tool import -l DIR FILE\n\n"
+     "Creates a new ring in DIR from FILE (- for stdin), the JSON that export and\n"
+     "fash's serialize write. Every pnode must be an address (tcp://HOST:PORT or\n"
+     "tls://HOST:PORT). Refuses a directory that already holds a ring.\n\n"
+     "Options:\n" OPT_L "\n" NEW_NOTE "\n"
+     "Example:\n"
+     "  ring-tool export -l /var/db/ring | ring-tool import -l /var/db/ring.copy -\n\n"
+     EXIT_STATUS},
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+/* Long names for every flag; a verb's own set decides which it accepts.
+ * The singular and plural forms are both fash's. */
+static const struct option long_opts[] = {
+    {"location", required_argument, NULL, 'l'},
+    {"vnodes", required_argument, NULL, 'v'},
+    {"vnode", required_argument, NULL, 'v'},
+    {"pnodes", required_argument, NULL, 'p'},
+    {"pnode", required_argument, NULL, 'p'},
+    {"algorithm", required_argument, NULL, 'a'},
+    {"data", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, 'J'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int rt_fail(const rt_cmd_t *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    fprintf(stderr, "ring-tool: %s: ", cmd->verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return cmd->fail_status;
+}
+
+int rt_finish(const rt_cmd_t *cmd)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return rt_fail(cmd, "writing to stdout: %s", strerror(errno));
+    return 0;
+}
+
+int rt_check_addr(const rt_cmd_t *cmd, const char *name)
 {
     char err[RING_ERRLEN];
-    ring_t *r;
-    if (argc < 2 || ring_load(argv[1], &r, err) < 0) { fprintf(stderr, "%s\n", err); return 1; }
-    for (int i = 2; i < argc; i++) { ring_node_t n; ring_lookup(r, argv[i], strlen(argv[i]), &n); printf("%s %u %s\n", argv[i], n.vnode, n.name); }
-    ring_free(r);
+    ring_addr_t addr;
+
+    if (ring_pnode_addr(name, &addr, err) < 0)
+        return rt_fail(cmd, "%s", err);
     return 0;
+}
+
+void rt_format_vnodes(const uint32_t *v, size_t n, char *buf, size_t len)
+{
+    size_t i = 0, used = 0;
+
+    buf[0] = '\0';
+    while (i < n) {
+        size_t j = i, w;
+        char item[32];
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        if (j == i)
+            snprintf(item, sizeof(item), "%s%u", i ? "," : "", v[i]);
+        else
+            snprintf(item, sizeof(item), "%s%u-%u", i ? "," : "", v[i], v[j]);
+        w = strlen(item);
+        /* Keep room for the summary of what does not fit. */
+        if (used + w + 32 >= len) {
+            snprintf(buf + used, len - used, " and %zu more", n - i);
+            return;
+        }
+        memcpy(buf + used, item, w + 1);
+        used += w;
+        i = j + 1;
+    }
+}
+
+static void usage_all(FILE *out)
+{
+    size_t i;
+
+    fprintf(out,
+            "Usage: ring-tool VERB -l DIR [OPTIONS] [ARGS]\n\n"
+            "ring-tool reads and edits ringproxy's hash ring, a LevelDB directory in\n"
+            "node-fash's layout. Verbs:\n\n");
+    for (i = 0; i < NVERBS; i++)
+        fprintf(out, "  %-26s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out,
+            "\nVnode LISTs are numbers and ranges separated by commas: '0,106,943',\n"
+            "'800-999'. Pnodes are backend addresses: tcp://HOST:PORT, tls://HOST:PORT.\n"
+            "Read-only verbs open the ring only while they load it; a ring another\n"
+            "process holds open fails at once with \"locked\".\n\n"
+            "Run 'ring-tool VERB --help' for a verb's flags and an example.\n");
+}
+
+static const rt_verb_t *verb_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NVERBS; i++) {
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    }
+    return NULL;
+}
+
+static const char *flag_name(int c)
+{
+    switch (c) {
+    case 'l': return "-l";
+    case 'v': return "-v";
+    case 'p': return "-p";
+    case 'a': return "-a";
+    case 'd': return "-d";
+    default: return "--json";
+    }
+}
+
+/* What a flag's argument is called in the verb's usage line. */
+static const char *flag_arg(const rt_verb_t *vb, int c)
+{
+    switch (c) {
+    case 'l': return "DIR";
+    case 'v': return vb->run == rt_create ? "N" : "LIST";
+    case 'p': return vb->run == rt_create ? "PNODES" : "PNODE";
+    default: return "DATA";
+    }
+}
+
+static int usage_error(const rt_cmd_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const rt_cmd_t *cmd, const char *fmt, ...)
+{
+    char msg[RING_ERRLEN];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ring-tool: %s: %s (see 'ring-tool %s --help')\n", cmd->verb, msg, cmd->verb);
+    return RT_EXIT_USAGE;
+}
+
+/* Stores one flag's value; a flag given twice is a mistake, except diff's
+ * second -l, which names ring B. */
+static int set_flag(rt_cmd_t *cmd, const rt_verb_t *vb, int c, const char *val)
+{
+    const char **slot = NULL;
+
+    switch (c) {
+    case 'l':
+        if (cmd->ndirs == 1 && vb->run == rt_diff) {
+            cmd->dirs[cmd->ndirs++] = val;
+            return 0;
+        }
+        if (cmd->ndirs > 0)
+            return usage_error(cmd, "-l given more than once");
+        cmd->dirs[cmd->ndirs++] = val;
+        return 0;
+    case 'v': slot = &cmd->vnodes; break;
+    case 'p': slot = &cmd->pnodes; break;
+    case 'a': slot = &cmd->algo; break;
+    case 'd': slot = &cmd->data; break;
+    default:
+        cmd->json = 1;
+        return 0;
+    }
+    if (*slot != NULL)
+        return usage_error(cmd, "%s given more than once", flag_name(c));
+    *slot = val;
+    return 0;
+}
+
+static int has_flag(const rt_cmd_t *cmd, int c)
+{
+    switch (c) {
+    case 'l': return cmd->ndirs > 0;
+    case 'v': return cmd->vnodes != NULL;
+    case 'p': return cmd->pnodes != NULL;
+    case 'a': return cmd->algo != NULL;
+    case 'd': return cmd->data != NULL;
+    default: return cmd->json;
+    }
+}
+
+/* Parses the verb's flags into cmd. Returns 0 to run the verb, or an exit
+ * status: 0 after help was printed (*done set), 2 on a usage error. */
+static int parse(const rt_verb_t *vb, int argc, char **argv, rt_cmd_t *cmd, int *done)
+{
+    const char *r;
+    int c, rc;
+
+    /* Every verb's parser knows every flag, so that a flag of another verb
+     * gets a better message than "unknown". */
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":hl:v:p:a:d:", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(vb->help, stdout);
+            *done = 1;
+            return 0;
+        }
+        if (c == ':')
+            return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
+        if (c == '?') {
+            if (optopt != 0)
+                return usage_error(cmd, "unknown option '-%c'", optopt);
+            return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (strchr(vb->flags, c) == NULL)
+            return usage_error(cmd, "option %s does not apply to %s", flag_name(c), vb->name);
+        if ((rc = set_flag(cmd, vb, c, optarg)) != 0)
+            return rc;
+    }
+    for (r = vb->required; *r != '\0'; r++) {
+        if (!has_flag(cmd, *r))
+            return usage_error(cmd, "missing %s %s", flag_name(*r), flag_arg(vb, *r));
+    }
+    cmd->args = argv + optind;
+    cmd->nargs = (size_t)(argc - optind);
+    if (cmd->nargs < vb->min_args) {
+        if (vb->run == rt_get_node)
+            return usage_error(cmd, "no KEY given");
+        return usage_error(cmd, "missing argument: expected %zu, got %zu", vb->min_args, cmd->nargs);
+    }
+    if (vb->max_args != ANY_ARGS && cmd->nargs > vb->max_args)
+        return usage_error(cmd, "unexpected argument '%s'", cmd->args[vb->max_args]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const rt_verb_t *vb;
+    rt_cmd_t cmd;
+    int rc, done = 0;
+
+    if (argc < 2) {
+        fprintf(stderr, "ring-tool: no verb given (see 'ring-tool --help')\n");
+        return RT_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        if (argc > 2) {
+            if ((vb = verb_find(argv[2])) == NULL) {
+                fprintf(stderr, "ring-tool: help: unknown verb '%s' (see 'ring-tool --help')\n", argv[2]);
+                return RT_EXIT_USAGE;
+            }
+            fputs(vb->help, stdout);
+            return 0;
+        }
+        usage_all(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ring-tool (%s) %s, ring layout %s\n", PACKAGE_NAME, PACKAGE_VERSION, RING_VERSION);
+        return 0;
+    }
+    vb = verb_find(argv[1]);
+    if (vb == NULL) {
+        fprintf(stderr, "ring-tool: unknown verb '%s' (see 'ring-tool --help')\n", argv[1]);
+        return RT_EXIT_USAGE;
+    }
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.verb = vb->name;
+    cmd.fail_status = vb->run == rt_diff ? RT_EXIT_USAGE : RT_EXIT_FAIL;
+    rc = parse(vb, argc - 1, argv + 1, &cmd, &done);
+    if (rc != 0 || done)
+        return rc;
+    return vb->run(&cmd);
 }
