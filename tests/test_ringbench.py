@@ -5,7 +5,10 @@ refused with READONLY are retried and not lost; --per-pnode, --auth, --tls;
 argument errors exit 2. Every server is started here and killed by PID."""
 import json
 import os
+import pty
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +20,7 @@ import redis
 TOP_SRC = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), ".."))
 TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
 RINGBENCH = os.path.join(TOP_BUILD, "tools", "ringbench")
+RING_TOOL = os.path.join(TOP_BUILD, "tools", "ring-tool")
 # shared/ sits beside the checkout (CI, main) or beside the worktrees' directory
 FIXTURE = next((d for d in (os.path.join(TOP_SRC, up, "shared", "fixtures", "fash-ring-1m")
                             for up in ("..", os.path.join("..", "..")))
@@ -208,10 +212,13 @@ def test_per_pnode(port, tmp):
     check(len(per) > 1, "the ring's pnodes are listed")
     check(sum(p["requests"] for p in per) == 3000, "per-pnode requests add up")
     check(sum(1 for p in per if p["requests"] > 0) > 1, "keys spread over pnodes")
-    # one key: every request lands on one pnode
+    # one key: every request lands on the pnode ring-tool names for it
+    owner = subprocess.run([RING_TOOL, "get-node", "-l", ring, "rb:0"], capture_output=True,
+                           text=True, timeout=TIMEOUT).stdout
     rc, rep, err = ringbench_json("-p", port, "-c", 1, "-n", 100, "-r", 1, "--per-pnode", ring)
     hit = [p for p in rep["per_pnode"] if p["requests"]]
-    check(len(hit) == 1 and hit[0]["requests"] == 100, "one key, one pnode: %s" % hit)
+    check(len(hit) == 1 and hit[0]["requests"] == 100 and
+          "pnode=%s " % hit[0]["pnode"] in owner, "rb:0 on %s: %s" % (owner.strip(), hit))
     rc, out, err = ringbench("-p", port, "-n", 10, "--per-pnode", os.path.join(tmp, "nope"))
     check(rc == 3 and "--per-pnode" in err, "a missing ring is an error: %s" % err)
 
@@ -275,6 +282,51 @@ def test_usage(port):
     check(rc == 3 and "cannot connect to 127.0.0.1" in err, "refused connection: %s" % err)
 
 
+def test_stops_by_itself(port):
+    # a server that accepts and never answers: ringbench gives up, exit 3
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(16)
+        start = time.time()
+        rc, out, err = ringbench("-p", mute.getsockname()[1], "-c", 2, "-n", 10)
+        took = time.time() - start
+    check(rc == 3 and "no reply" in err and 9 < took < 20,
+          "a silent server is given up on after 10 s: %s %.1f %s" % (rc, took, err))
+    # SIGINT ends the load early, and the report still comes
+    p = subprocess.Popen([RINGBENCH, "-p", str(port), "-c", "2", "--duration", "60", "--rate",
+                          "1000", "--json"], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=TIMEOUT)
+    rep = json.loads(out)
+    check(p.returncode == 0 and 0 < rep["requests"] and rep["elapsed_s"] < 10,
+          "SIGINT stops the run with a report: %s %s" % (p.returncode, rep["elapsed_s"]))
+
+
+def test_progress(port):
+    # live progress only when stderr is a terminal
+    master, slave = pty.openpty()
+    p = subprocess.Popen([RINGBENCH, "-p", str(port), "-c", "2", "--duration", "1.5", "--rate",
+                          "2000"], stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], TIMEOUT)
+        try:
+            chunk = os.read(master, 4096) if ready else b""
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out, _ = p.communicate(timeout=TIMEOUT)
+    check(b"ops/s" in seen and b"errors" in seen, "progress on a terminal: %r" % seen)
+    check("ops/s" not in out, "no progress in the report")
+    rc, out, err = ringbench("-p", port, "-c", 2, "--duration", "1.5", "--rate", "2000")
+    check(rc == 0 and err == "", "no progress when stderr is not a terminal: %r" % err)
+
+
 def main():
     if not os.access(RINGBENCH, os.X_OK):
         print("no ringbench at", RINGBENCH)
@@ -290,6 +342,8 @@ def main():
         test_per_pnode(port, tmp)
         test_auth(tmp)
         test_tls(tmp)
+        test_progress(port)
+        test_stops_by_itself(port)
     finally:
         for p in procs:
             p.kill()
