@@ -209,6 +209,14 @@ static verify_status_t read_seq(verify_t *v, uint32_t k, uint64_t floor, uint64_
     return read_as(v, k, k, floor, seq);
 }
 
+/* A write of key k sent with nothing else in between, and its outcome. */
+static void write_one(verify_t *v, uint32_t k, verify_outcome_t outcome)
+{
+    verify_write_t w;
+    verify_write_begin(v, k, &w);
+    verify_write_end(v, k, &w, outcome);
+}
+
 static void test_verify_value(void **state)
 {
     char buf[64];
@@ -265,10 +273,9 @@ static void test_verify_sequential(void **state)
 static void test_verify_overlap(void **state)
 {
     verify_t *v = verify_new(4);
-    verify_write_t w1, w2, w3;
+    verify_write_t w1, w3;
     verify_write_begin(v, 0, &w1);
-    verify_write_begin(v, 0, &w2);
-    verify_write_end(v, 0, &w2, VERIFY_ACKED);
+    write_one(v, 0, VERIFY_ACKED); /* w2, sent and acknowledged while w1 is in flight */
     uint64_t f = verify_read_begin(v, 0);
     assert_int_equal(read_seq(v, 0, f, 1), VERIFY_OK); /* w1 may land after w2 */
     verify_write_end(v, 0, &w1, VERIFY_ACKED);
@@ -291,18 +298,13 @@ static void test_verify_overlap(void **state)
 static void test_verify_refused_unknown(void **state)
 {
     verify_t *v = verify_new(4);
-    verify_write_t w1, w2, w3, w4;
-    verify_write_begin(v, 1, &w1);
-    verify_write_end(v, 1, &w1, VERIFY_ACKED);
-    verify_write_begin(v, 1, &w2);
-    verify_write_end(v, 1, &w2, VERIFY_REFUSED);
+    write_one(v, 1, VERIFY_ACKED);   /* w1 */
+    write_one(v, 1, VERIFY_REFUSED); /* w2 */
     uint64_t f = verify_read_begin(v, 1);
     assert_int_equal(f, 1);
     assert_int_equal(read_seq(v, 1, f, 1), VERIFY_OK);
-    verify_write_begin(v, 1, &w3);
-    verify_write_end(v, 1, &w3, VERIFY_UNKNOWN);
-    verify_write_begin(v, 1, &w4);
-    verify_write_end(v, 1, &w4, VERIFY_ACKED);
+    write_one(v, 1, VERIFY_UNKNOWN); /* w3 */
+    write_one(v, 1, VERIFY_ACKED);   /* w4 */
     f = verify_read_begin(v, 1);
     /* w3 might be applied after w4, so seq 3 stays legal; 1 and 2 had
      * settled before w4 was sent */
@@ -312,9 +314,7 @@ static void test_verify_refused_unknown(void **state)
     assert_int_equal(read_seq(v, 1, f, 2), VERIFY_STALE);
     assert_int_equal(read_seq(v, 1, f, 1), VERIFY_STALE);
     /* and it stays legal after later writes settle */
-    verify_write_t w5;
-    verify_write_begin(v, 1, &w5);
-    verify_write_end(v, 1, &w5, VERIFY_ACKED);
+    write_one(v, 1, VERIFY_ACKED);
     assert_int_equal(read_seq(v, 1, verify_read_begin(v, 1), 3), VERIFY_OK);
     verify_free(v);
 }
@@ -322,13 +322,9 @@ static void test_verify_refused_unknown(void **state)
 static void test_verify_report_and_state(void **state)
 {
     verify_t *v = verify_new(20);
-    verify_write_t w;
-    for (uint32_t k = 0; k < 20; k += 2) {
-        for (int i = 0; i < 3; i++) {
-            verify_write_begin(v, k, &w);
-            verify_write_end(v, k, &w, VERIFY_ACKED);
-        }
-    }
+    for (uint32_t k = 0; k < 20; k += 2)
+        for (int i = 0; i < 3; i++)
+            write_one(v, k, VERIFY_ACKED);
     verify_note(v, 4, verify_read_check(v, 4, 3, NULL, 0, 1));
     verify_note(v, 6, read_seq(v, 6, 3, 2));
     verify_note(v, 8, read_as(v, 8, 9, 3, 3));
