@@ -323,14 +323,10 @@ static void report_json(const rb_config_t *cfg, const rb_result_t *res, const ch
     json_puts(b, "}\n");
 }
 
-static void report_text(const rb_config_t *cfg, const rb_result_t *res, json_buf_t *b)
+static void report_load(const rb_result_t *res, json_buf_t *b)
 {
     const histogram_t *h = res->latency;
     const uint64_t *e = res->errors;
-    json_printf(b, "ringbench: %s:%u, %u connections, pipeline %u, %s over %u keys, "
-                "SET:GET %u:%u, %u-byte values\n", cfg->host, cfg->port, cfg->conns,
-                cfg->pipeline, cfg->dist, cfg->keyspace, cfg->ratio_set, cfg->ratio_get,
-                cfg->value_size);
     json_printf(b, "requests:    %" PRIu64 " in %.3f s: %.0f requests/s (%" PRIu64
                 " SET, %" PRIu64 " GET)\n", res->requests, res->elapsed,
                 res->elapsed > 0 ? (double)res->requests / res->elapsed : 0.0, res->sets,
@@ -343,8 +339,6 @@ static void report_text(const rb_config_t *cfg, const rb_result_t *res, json_buf
                 ", other %" PRIu64 "), READONLY retries %" PRIu64 "\n", e[0] + e[1] + e[2],
                 e[RB_ERR_READONLY], e[RB_ERR_UNAVAILABLE], e[RB_ERR_OTHER],
                 res->readonly_retries);
-    if (res->first_error[0] != '\0')
-        json_printf(b, "first error: %s\n", res->first_error);
     if (res->ring != NULL) {
         json_puts(b, "per pnode:\n");
         for (size_t i = 0; i < ring_pnode_count(res->ring); i++)
@@ -352,6 +346,19 @@ static void report_text(const rb_config_t *cfg, const rb_result_t *res, json_buf
                         ring_pnode_name(res->ring, i), res->pnode_requests[i],
                         res->pnode_errors[i]);
     }
+}
+
+static void report_text(const rb_config_t *cfg, const rb_result_t *res, json_buf_t *b)
+{
+    json_printf(b, "ringbench: %s:%u, %u connections, pipeline %u, %s over %u keys, "
+                "SET:GET %u:%u, %u-byte values\n", cfg->host, cfg->port, cfg->conns,
+                cfg->pipeline, cfg->dist, cfg->keyspace, cfg->ratio_set, cfg->ratio_get,
+                cfg->value_size);
+    /* --check-only sent no load: only the read-back has something to say */
+    if (cfg->check_only == NULL)
+        report_load(res, b);
+    if (res->first_error[0] != '\0')
+        json_printf(b, "first error: %s\n", res->first_error);
     if (res->verify != NULL) {
         verify_report_text(res->verify, b);
         json_printf(b, "  read-backs: %" PRIu64 ", reads without a value %" PRIu64
@@ -370,7 +377,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &cfg);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    cfg.progress = isatty(STDERR_FILENO) && !cfg.json;
+    cfg.progress = isatty(STDERR_FILENO);
 
     rb_result_t res;
     char err[RB_ERRLEN];
