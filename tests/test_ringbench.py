@@ -184,8 +184,9 @@ def test_readonly(tmp, port):
     deadline = time.time() + 10
     while time.time() < deadline and rclient.info("replication").get("master_link_status") != "up":
         time.sleep(0.1)
-    rc, rep, err = ringbench_json("-p", rport, "-c", 4, "-n", 100, "-r", 50, "--ratio", "1:1",
-                                  "--verify")
+    # long enough for refused writes to come due again (50 ms)
+    rc, rep, err = ringbench_json("-p", rport, "-c", 4, "--duration", 0.5, "--rate", 2000,
+                                  "-r", 50, "--ratio", "1:1", "--verify")
     check(rc == 0 and rep is not None, "READONLY run exits 0 (%s %s)" % (rc, err))
     if rep is None:
         return

@@ -54,14 +54,17 @@ typedef struct rb_run rb_run_t;
 typedef struct {
     rb_run_t *run;
     struct bufferevent *bev;
-    struct event *timer;  /* READONLY pause or reconnect delay */
+    struct event *timer;  /* reconnect delay */
     rb_req_t *q;          /* requests in flight, oldest at head */
     uint32_t head, count, cap;
     int connected, ever_connected;
-    int paused;           /* the timer is pending */
-    int retry;            /* a refused write of retry_key is due */
-    uint32_t retry_key;
 } rb_conn_t;
+
+/* A write refused with READONLY, due again at `due`. */
+typedef struct {
+    uint32_t key;
+    uint64_t due;
+} rb_retry_t;
 
 struct rb_run {
     const rb_config_t *cfg;
@@ -80,6 +83,10 @@ struct rb_run {
     int sweep_active;           /* a read-back is under way */
     int sweeping;               /* ... and still has keys to send */
     uint64_t sweep_outstanding;
+    /* refused writes waiting out their pause, oldest first (all pauses are
+     * equal, so a FIFO is in due order) */
+    rb_retry_t *retries;
+    size_t retry_head, retry_count, retry_cap;
     struct event *tick, *pace, *stop_timer, *sweep_timer, *sigint, *sigterm;
     char *value;                /* the value without --verify */
     char *vbuf;                 /* scratch for --verify values */
@@ -213,7 +220,7 @@ static void conn_fill(rb_conn_t *c)
     rb_run_t *run = c->run;
     const rb_config_t *cfg = run->cfg;
     uint64_t now = now_ns();
-    while (c->connected && !c->paused && c->count < cfg->pipeline) {
+    while (c->connected && c->count < cfg->pipeline) {
         uint32_t key;
         if (run->sweeping && sweep_next(run, &key)) {
             send_get(c, REQ_SWEEP, key, now);
@@ -223,10 +230,12 @@ static void conn_fill(rb_conn_t *c)
         if (run->sweeping || !may_issue(run, now))
             break;
         run->issued++;
-        if (c->retry) {
-            c->retry = 0;
+        if (run->retry_count > 0 && run->retries[run->retry_head].due <= now) {
+            key = run->retries[run->retry_head].key;
+            run->retry_head = (run->retry_head + 1) % run->retry_cap;
+            run->retry_count--;
             run->res->readonly_retries++;
-            send_set(c, c->retry_key, now);
+            send_set(c, key, now);
             continue;
         }
         key = keyspace_next(run->ks);
@@ -271,12 +280,27 @@ static void note_error(rb_run_t *run, const rb_req_t *q, rb_err_kind_t kind, con
     }
 }
 
-static void pause_conn(rb_conn_t *c, int ms)
+/* Queues a refused write to be sent again after the READONLY pause; the
+ * connection goes on with other requests meanwhile. */
+static void retry_later(rb_run_t *run, uint32_t key, uint64_t now)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    c->paused = 1;
-    evtimer_add(c->timer, &tv);
+    if (run->retry_count == run->retry_cap) {
+        size_t cap = run->retry_cap ? run->retry_cap * 2 : 64;
+        rb_retry_t *grown = malloc(cap * sizeof(*grown));
+        if (grown == NULL)
+            return; /* out of memory: the write is given up, as at the end of a run */
+        for (size_t i = 0; i < run->retry_count; i++)
+            grown[i] = run->retries[(run->retry_head + i) % run->retry_cap];
+        free(run->retries);
+        run->retries = grown;
+        run->retry_head = 0;
+        run->retry_cap = cap;
+    }
+    rb_retry_t *r = &run->retries[(run->retry_head + run->retry_count++) % run->retry_cap];
+    r->key = key;
+    r->due = now + RB_READONLY_PAUSE_MS * 1000000ull;
 }
+
 
 /* One request's fate: r is its reply, or NULL when the connection dropped
  * with it in flight. */
@@ -327,11 +351,8 @@ static void handle_reply(rb_conn_t *c, const rb_req_t *q, const reply_t *r, uint
         res->unknown_writes += out == VERIFY_UNKNOWN;
         verify_write_end(v, q->key, &q->w, out);
     }
-    if (kind == RB_ERR_READONLY && run->phase == PHASE_LOAD && !c->paused && !c->retry) {
-        c->retry = 1;
-        c->retry_key = q->key;
-        pause_conn(c, RB_READONLY_PAUSE_MS);
-    }
+    if (kind == RB_ERR_READONLY && run->phase == PHASE_LOAD)
+        retry_later(run, q->key, now);
 }
 
 static rb_req_t *conn_pop(rb_conn_t *c)
@@ -357,11 +378,10 @@ static void conn_drop(rb_conn_t *c, const char *why)
     bufferevent_free(c->bev);
     c->bev = NULL;
     c->connected = 0;
-    c->retry = 0;
-    if (c->paused)
-        evtimer_del(c->timer);
-    if (run->phase != PHASE_DONE)
-        pause_conn(c, RB_RECONNECT_MS);
+    if (run->phase != PHASE_DONE) {
+        struct timeval tv = {0, RB_RECONNECT_MS * 1000};
+        evtimer_add(c->timer, &tv);
+    }
     run_advance(run);
 }
 
@@ -422,14 +442,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-    rb_conn_t *c = arg;
-    c->paused = 0;
-    if (c->bev == NULL) {
-        conn_connect(c);
-        return;
-    }
-    conn_fill(c);
-    run_advance(c->run);
+    conn_connect(arg);
 }
 
 static void conn_connect(rb_conn_t *c)
@@ -494,14 +507,6 @@ static void run_stop(rb_run_t *run)
     if (run->phase != PHASE_LOAD)
         return;
     run->phase = PHASE_DRAIN;
-    for (uint32_t i = 0; i < run->cfg->conns; i++) {
-        rb_conn_t *c = &run->conns[i];
-        c->retry = 0;
-        if (c->paused && c->bev != NULL) {
-            evtimer_del(c->timer);
-            c->paused = 0;
-        }
-    }
     run_advance(run);
 }
 
@@ -701,6 +706,7 @@ static void run_teardown(rb_run_t *run)
     if (run->ssl != NULL)
         SSL_CTX_free(run->ssl);
     keyspace_free(run->ks);
+    free(run->retries);
     free(run->value);
     free(run->vbuf);
 }
