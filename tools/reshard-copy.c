@@ -1,0 +1,606 @@
+/*
+ * reshard-copy.c - the keys of moving vnodes: found with SCAN on a pnode
+ * and hashed as the proxy hashes them, copied with DUMP, PTTL and RESTORE
+ * REPLACE, checked with DUMP on both sides, deleted with UNLINK. Every
+ * page of SCAN is one pipelined round trip per pnode involved.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reshard.h"
+
+#define IO_TIMEOUT_MS 10000
+#define IO_SCAN_COUNT "1000"
+#define IO_SAMPLE_PAGES 20
+
+struct reshard_io {
+    const reshard_plan_t *plan;
+    const ring_t *ring;
+    int hash_tags, dirname;
+    volatile sig_atomic_t *stop;
+    redis_client_t **conns; /* per plan pnode, connected on first use */
+    int32_t *sel;           /* per vnode: index of its move, or -1 */
+    const reshard_move_t *moves;
+    uint64_t copied;
+    void (*progress)(void *);
+    void *parg;
+};
+
+/* A page of keys of selected vnodes found on one pnode. */
+typedef struct {
+    const char **key;
+    size_t *len;
+    const reshard_move_t **move;
+    size_t n;
+} io_page_t;
+
+typedef int (*io_page_fn)(reshard_io_t *io, size_t pnode, const io_page_t *pg, void *arg, char *err);
+
+reshard_io_t *reshard_io_new(const reshard_plan_t *p, const ring_t *r, int hash_tags, int dirname,
+                             volatile sig_atomic_t *stop, char *err)
+{
+    reshard_io_t *io = calloc(1, sizeof(*io));
+
+    if (io == NULL || (io->conns = calloc(p->npnodes, sizeof(*io->conns))) == NULL ||
+        (io->sel = malloc(p->nvnodes * sizeof(*io->sel))) == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        reshard_io_free(io);
+        return NULL;
+    }
+    io->plan = p;
+    io->ring = r;
+    io->hash_tags = hash_tags;
+    io->dirname = dirname;
+    io->stop = stop;
+    reshard_io_select(io, NULL, 0);
+    return io;
+}
+
+void reshard_io_free(reshard_io_t *io)
+{
+    size_t i;
+
+    if (io == NULL)
+        return;
+    for (i = 0; io->conns != NULL && i < io->plan->npnodes; i++)
+        redis_client_free(io->conns[i]);
+    free(io->conns);
+    free(io->sel);
+    free(io);
+}
+
+void reshard_io_progress(reshard_io_t *io, void (*fn)(void *), void *arg)
+{
+    io->progress = fn;
+    io->parg = arg;
+}
+
+uint64_t reshard_io_copied(const reshard_io_t *io)
+{
+    return io->copied;
+}
+
+void reshard_io_select(reshard_io_t *io, const reshard_move_t *moves, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < io->plan->nvnodes; i++)
+        io->sel[i] = -1;
+    for (i = 0; i < n; i++)
+        io->sel[moves[i].vnode] = (int32_t)i;
+    io->moves = moves;
+}
+
+static redis_client_t *conn(reshard_io_t *io, size_t idx, char *err)
+{
+    char why[RING_ERRLEN];
+    ring_addr_t a;
+
+    if (io->conns[idx] != NULL)
+        return io->conns[idx];
+    if (ring_pnode_addr(io->plan->pnodes[idx], &a, why) < 0) {
+        snprintf(err, RESHARD_ERRLEN, "%s", why);
+        return NULL;
+    }
+    if ((io->conns[idx] = redis_client_new(a.host, a.port, IO_TIMEOUT_MS, why)) == NULL)
+        snprintf(err, RESHARD_ERRLEN, "pnode %s is unreachable: %s", io->plan->pnodes[idx], why);
+    return io->conns[idx];
+}
+
+/* A broken connection is dropped so that nothing reads a stale reply. */
+static int conn_fail(reshard_io_t *io, size_t idx, const char *why, char *err)
+{
+    snprintf(err, RESHARD_ERRLEN, "pnode %s: %s", io->plan->pnodes[idx], why);
+    redis_client_free(io->conns[idx]);
+    io->conns[idx] = NULL;
+    return -1;
+}
+
+/* Reads the next reply; an error reply is a failure unless allowed. */
+static int read_reply(reshard_io_t *io, size_t idx, redis_reply_t **r, const char *what, char *err)
+{
+    char why[REDIS_ERRLEN];
+
+    if (redis_client_read(io->conns[idx], r, why) < 0)
+        return conn_fail(io, idx, why, err);
+    if ((*r)->type == REDIS_REPLY_ERROR) {
+        snprintf(err, RESHARD_ERRLEN, "pnode %s: %s: %s", io->plan->pnodes[idx], what, (*r)->str);
+        redis_reply_free(*r);
+        *r = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int append(reshard_io_t *io, size_t idx, size_t argc, const char *const *argv, const size_t *lens,
+                  char *err)
+{
+    if (redis_client_append(io->conns[idx], argc, argv, lens) < 0)
+        return conn_fail(io, idx, "out of memory queueing commands", err);
+    return 0;
+}
+
+/* The bytes the proxy hashes, as its router_key does: the inside of the
+ * first non-empty {...} with hash tags, else the part before the last '/'
+ * with dirname routing, else the whole key. */
+static uint32_t key_vnode(const reshard_io_t *io, const char *key, size_t len)
+{
+    const char *open, *close;
+    size_t i;
+
+    if (io->hash_tags && (open = memchr(key, '{', len)) != NULL &&
+        (close = memchr(open + 1, '}', len - (size_t)(open + 1 - key))) != NULL && close > open + 1)
+        return ring_hash_vnode(io->ring, open + 1, (size_t)(close - open - 1));
+    if (io->dirname) {
+        for (i = len; i > 0; i--) {
+            if (key[i - 1] == '/')
+                return ring_hash_vnode(io->ring, key, i - 1);
+        }
+    }
+    return ring_hash_vnode(io->ring, key, len);
+}
+
+/* SCANs all of pnode and hands fn, page by page, the keys of selected
+ * vnodes whose move starts there (from_side) or ends there. */
+static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn fn, void *arg, char *err)
+{
+    char cursor[32] = "0";
+    io_page_t pg = {0};
+    size_t cap = 0, i;
+    int rc = -1;
+
+    if (conn(io, pnode, err) == NULL)
+        return -1;
+    do {
+        const char *argv[] = {"SCAN", cursor, "COUNT", IO_SCAN_COUNT};
+        size_t lens[] = {4, strlen(cursor), 5, strlen(IO_SCAN_COUNT)};
+        redis_reply_t *r = NULL, *keys;
+
+        if (*io->stop) {
+            snprintf(err, RESHARD_ERRLEN, "interrupted");
+            goto out;
+        }
+        if (append(io, pnode, 4, argv, lens, err) < 0 || read_reply(io, pnode, &r, "SCAN", err) < 0)
+            goto out;
+        if (r->type != REDIS_REPLY_ARRAY || r->nelem != 2 || r->elem[0]->type != REDIS_REPLY_STRING ||
+            r->elem[0]->len >= sizeof(cursor) || r->elem[1]->type != REDIS_REPLY_ARRAY) {
+            redis_reply_free(r);
+            conn_fail(io, pnode, "SCAN: unexpected reply", err);
+            goto out;
+        }
+        memcpy(cursor, r->elem[0]->str, r->elem[0]->len + 1);
+        keys = r->elem[1];
+        if (keys->nelem > cap) {
+            cap = keys->nelem;
+            free(pg.key);
+            free(pg.len);
+            free(pg.move);
+            pg.key = malloc(cap * sizeof(*pg.key));
+            pg.len = malloc(cap * sizeof(*pg.len));
+            pg.move = malloc(cap * sizeof(*pg.move));
+            if (pg.key == NULL || pg.len == NULL || pg.move == NULL) {
+                redis_reply_free(r);
+                snprintf(err, RESHARD_ERRLEN, "out of memory");
+                cap = 0;
+                goto out;
+            }
+        }
+        pg.n = 0;
+        for (i = 0; i < keys->nelem; i++) {
+            const redis_reply_t *k = keys->elem[i];
+            int32_t m;
+            if (k->type != REDIS_REPLY_STRING || (m = io->sel[key_vnode(io, k->str, k->len)]) < 0)
+                continue;
+            if ((from_side ? io->moves[m].from : io->moves[m].to) != pnode)
+                continue;
+            pg.key[pg.n] = k->str;
+            pg.len[pg.n] = k->len;
+            pg.move[pg.n++] = &io->moves[m];
+        }
+        rc = pg.n > 0 ? fn(io, pnode, &pg, arg, err) : 0;
+        redis_reply_free(r);
+        if (rc < 0)
+            goto out;
+        rc = -1;
+        if (io->progress != NULL)
+            io->progress(io->parg);
+    } while (strcmp(cursor, "0") != 0);
+    rc = 0;
+out:
+    free(pg.key);
+    free(pg.len);
+    free(pg.move);
+    return rc;
+}
+
+/* The plan's pnodes that the selection moves vnodes from (from_side) or
+ * to: a bitmap over the plan's pnodes. */
+static int involved(const reshard_io_t *io, size_t pnode, int from_side)
+{
+    size_t v;
+
+    for (v = 0; v < io->plan->nvnodes; v++) {
+        int32_t m = io->sel[v];
+        if (m >= 0 && (from_side ? io->moves[m].from : io->moves[m].to) == pnode)
+            return 1;
+    }
+    return 0;
+}
+
+int reshard_io_check(reshard_io_t *io, char *err)
+{
+    size_t i;
+
+    for (i = 0; i < io->plan->npnodes; i++) {
+        const char *argv[] = {"SCAN", "0", "COUNT", "1"};
+        size_t lens[] = {4, 1, 5, 1};
+        redis_reply_t *r = NULL;
+        if (conn(io, i, err) == NULL || append(io, i, 4, argv, lens, err) < 0 ||
+            read_reply(io, i, &r, "cannot be scanned", err) < 0)
+            return -1;
+        redis_reply_free(r);
+    }
+    return 0;
+}
+
+typedef struct {
+    int verify;
+    uint64_t keys, bytes;
+} copy_ctx_t;
+
+/* Frees replies[0..n). */
+static void free_replies(redis_reply_t **r, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        redis_reply_free(r[i]);
+}
+
+/* Whether the source still has key (it may have expired since DUMP). */
+static int source_has(reshard_io_t *io, size_t src, const char *key, size_t len, int *has, char *err)
+{
+    const char *argv[] = {"EXISTS", key};
+    size_t lens[] = {6, len};
+    redis_reply_t *r = NULL;
+
+    if (append(io, src, 2, argv, lens, err) < 0 || read_reply(io, src, &r, "EXISTS", err) < 0)
+        return -1;
+    *has = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+    redis_reply_free(r);
+    return 0;
+}
+
+/* DUMP and PTTL replies of a key that is no longer on the source. */
+static int is_gone(const redis_reply_t *dump, const redis_reply_t *pttl)
+{
+    return dump->type != REDIS_REPLY_STRING || pttl->type != REDIS_REPLY_INTEGER || pttl->integer == -2;
+}
+
+static int same_payload(const redis_reply_t *a, const redis_reply_t *b)
+{
+    return a->type == REDIS_REPLY_STRING && b->type == REDIS_REPLY_STRING && a->len == b->len &&
+           memcmp(a->str, b->str, a->len) == 0;
+}
+
+/* Queues, on the key's target, RESTORE (and with verify, DUMP) of a key
+ * the source has, or with verify UNLINK of one it no longer has. */
+static int queue_target(reshard_io_t *io, const copy_ctx_t *cx, const io_page_t *pg, size_t i,
+                        const redis_reply_t *d, const redis_reply_t *p, char *err)
+{
+    size_t t = pg->move[i]->to;
+    char ttl[32];
+
+    if (conn(io, t, err) == NULL)
+        return -1;
+    if (is_gone(d, p)) {
+        const char *del[] = {"UNLINK", pg->key[i]};
+        size_t lens[] = {6, pg->len[i]};
+        return cx->verify ? append(io, t, 2, del, lens, err) : 0;
+    }
+    snprintf(ttl, sizeof(ttl), "%lld", p->integer > 0 ? p->integer : 0LL);
+    {
+        const char *restore[] = {"RESTORE", pg->key[i], ttl, d->str, "REPLACE"};
+        size_t lens[] = {7, pg->len[i], strlen(ttl), d->len, 7};
+        const char *dump[] = {"DUMP", pg->key[i]};
+        size_t dlens[] = {4, pg->len[i]};
+        if (append(io, t, 5, restore, lens, err) < 0)
+            return -1;
+        return cx->verify ? append(io, t, 2, dump, dlens, err) : 0;
+    }
+}
+
+/* One page on the source: DUMP + PTTL every key, then RESTORE (and with
+ * verify, DUMP again) on each key's target; keys gone from the source are
+ * deleted from the target. */
+static int copy_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
+{
+    copy_ctx_t *cx = arg;
+    redis_reply_t **rs = calloc(pg->n * 2, sizeof(*rs)), *tr = NULL, *td = NULL;
+    size_t i, got = 0;
+    int rc = -1;
+
+    if (rs == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < pg->n; i++) {
+        const char *dump[] = {"DUMP", pg->key[i]}, *pttl[] = {"PTTL", pg->key[i]};
+        size_t lens[] = {4, pg->len[i]};
+        if (append(io, src, 2, dump, lens, err) < 0 || append(io, src, 2, pttl, lens, err) < 0)
+            goto out;
+    }
+    for (got = 0; got < pg->n * 2; got++) {
+        if (read_reply(io, src, &rs[got], got % 2 ? "PTTL" : "DUMP", err) < 0)
+            goto out;
+    }
+    for (i = 0; i < pg->n; i++) {
+        if (queue_target(io, cx, pg, i, rs[2 * i], rs[2 * i + 1], err) < 0)
+            goto out;
+    }
+    for (i = 0; i < pg->n; i++) {
+        size_t t = pg->move[i]->to;
+        redis_reply_t *d = rs[2 * i], *p = rs[2 * i + 1];
+        int expired = 0, has;
+        if (is_gone(d, p)) {
+            if (cx->verify && read_reply(io, t, &tr, "UNLINK", err) < 0)
+                goto out;
+            redis_reply_free(tr);
+            tr = NULL;
+            continue;
+        }
+        if (read_reply(io, t, &tr, "RESTORE", err) < 0 || (cx->verify && read_reply(io, t, &td, "DUMP", err) < 0))
+            goto out;
+        io->copied++;
+        if (cx->verify && !same_payload(td, d)) {
+            /* Equal values DUMP to equal bytes; a key with a TTL may just
+             * have expired on both sides in between. */
+            if (td->type == REDIS_REPLY_NIL && p->integer > 0) {
+                if (source_has(io, src, pg->key[i], pg->len[i], &has, err) < 0)
+                    goto out;
+                expired = !has;
+            }
+            if (!expired) {
+                snprintf(err, RESHARD_ERRLEN, "key '%.*s' differs between %s and %s after the copy",
+                         (int)(pg->len[i] > 200 ? 200 : pg->len[i]), pg->key[i], io->plan->pnodes[src],
+                         io->plan->pnodes[t]);
+                goto out;
+            }
+        } else {
+            cx->keys++;
+            cx->bytes += d->len;
+        }
+        redis_reply_free(tr);
+        redis_reply_free(td);
+        tr = td = NULL;
+    }
+    rc = 0;
+out:
+    redis_reply_free(tr);
+    redis_reply_free(td);
+    free_replies(rs, got);
+    free(rs);
+    return rc;
+}
+
+typedef struct {
+    uint64_t kept, deleted;
+} extra_ctx_t;
+
+/* One page on a target: keys the source no longer has are deleted, the
+ * rest counted. EXISTS goes to each key's source, all pipelined. */
+static int extra_page(reshard_io_t *io, size_t tgt, const io_page_t *pg, void *arg, char *err)
+{
+    extra_ctx_t *cx = arg;
+    uint8_t *gone = calloc(pg->n, 1);
+    redis_reply_t *r = NULL;
+    size_t i, ndel = 0;
+    int rc = -1;
+
+    if (gone == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < pg->n; i++) {
+        const char *argv[] = {"EXISTS", pg->key[i]};
+        size_t lens[] = {6, pg->len[i]};
+        if (conn(io, pg->move[i]->from, err) == NULL || append(io, pg->move[i]->from, 2, argv, lens, err) < 0)
+            goto out;
+    }
+    for (i = 0; i < pg->n; i++) {
+        if (read_reply(io, pg->move[i]->from, &r, "EXISTS", err) < 0)
+            goto out;
+        gone[i] = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+        redis_reply_free(r);
+    }
+    for (i = 0; i < pg->n; i++) {
+        const char *argv[] = {"UNLINK", pg->key[i]};
+        size_t lens[] = {6, pg->len[i]};
+        if (!gone[i]) {
+            cx->kept++;
+            continue;
+        }
+        if (append(io, tgt, 2, argv, lens, err) < 0)
+            goto out;
+        ndel++;
+    }
+    for (i = 0; i < ndel; i++) {
+        if (read_reply(io, tgt, &r, "UNLINK", err) < 0)
+            goto out;
+        redis_reply_free(r);
+    }
+    cx->deleted += ndel;
+    rc = 0;
+out:
+    free(gone);
+    return rc;
+}
+
+int reshard_io_copy(reshard_io_t *io, int verify, uint64_t *keys, uint64_t *bytes, char *err)
+{
+    copy_ctx_t cx = {.verify = verify};
+    extra_ctx_t ex = {0};
+    size_t i;
+
+    for (i = 0; i < io->plan->npnodes; i++) {
+        if (involved(io, i, 1) && scan_pnode(io, i, 1, copy_page, &cx, err) < 0)
+            return -1;
+    }
+    if (verify) {
+        for (i = 0; i < io->plan->npnodes; i++) {
+            if (involved(io, i, 0) && scan_pnode(io, i, 0, extra_page, &ex, err) < 0)
+                return -1;
+        }
+        if (ex.kept != cx.keys) {
+            snprintf(err, RESHARD_ERRLEN,
+                     "key counts differ after the copy: %llu on the source, %llu on the target; "
+                     "run the command again to copy once more",
+                     (unsigned long long)cx.keys, (unsigned long long)ex.kept);
+            return -1;
+        }
+    }
+    *keys = cx.keys;
+    *bytes = cx.bytes;
+    return 0;
+}
+
+/* One page: UNLINK every key, pipelined. */
+static int delete_page(reshard_io_t *io, size_t pnode, const io_page_t *pg, void *arg, char *err)
+{
+    uint64_t *count = arg;
+    redis_reply_t *r = NULL;
+    size_t i;
+
+    for (i = 0; i < pg->n; i++) {
+        const char *argv[] = {"UNLINK", pg->key[i]};
+        size_t lens[] = {6, pg->len[i]};
+        if (append(io, pnode, 2, argv, lens, err) < 0)
+            return -1;
+    }
+    for (i = 0; i < pg->n; i++) {
+        if (read_reply(io, pnode, &r, "UNLINK", err) < 0)
+            return -1;
+        *count += r->type == REDIS_REPLY_INTEGER ? (uint64_t)r->integer : 0;
+        redis_reply_free(r);
+    }
+    return 0;
+}
+
+int reshard_io_delete(reshard_io_t *io, int from_side, uint64_t *keys, char *err)
+{
+    size_t i;
+
+    *keys = 0;
+    for (i = 0; i < io->plan->npnodes; i++) {
+        if (involved(io, i, from_side) && scan_pnode(io, i, from_side, delete_page, keys, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* An integer reply to a command without arguments but its name. */
+static int int_command(reshard_io_t *io, size_t idx, const char *name, long long *out, char *err)
+{
+    size_t len = strlen(name);
+    redis_reply_t *r = NULL;
+
+    if (conn(io, idx, err) == NULL || append(io, idx, 1, &name, &len, err) < 0 ||
+        read_reply(io, idx, &r, name, err) < 0)
+        return -1;
+    *out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    redis_reply_free(r);
+    return 0;
+}
+
+/* Samples a source: up to IO_SAMPLE_PAGES pages of SCAN, with MEMORY
+ * USAGE for each moving key seen. */
+static int estimate_source(reshard_io_t *io, size_t src, char *err)
+{
+    char cursor[32] = "0";
+    uint64_t seen = 0, moving = 0, bytes = 0;
+    long long total;
+    int pages = 0;
+    size_t i;
+
+    if (int_command(io, src, "DBSIZE", &total, err) < 0)
+        return -1;
+    do {
+        const char *argv[] = {"SCAN", cursor, "COUNT", IO_SCAN_COUNT};
+        size_t lens[] = {4, strlen(cursor), 5, strlen(IO_SCAN_COUNT)}, n = 0;
+        redis_reply_t *r = NULL, *keys, *u = NULL;
+        if (append(io, src, 4, argv, lens, err) < 0 || read_reply(io, src, &r, "SCAN", err) < 0)
+            return -1;
+        if (r->type != REDIS_REPLY_ARRAY || r->nelem != 2 || r->elem[0]->len >= sizeof(cursor) ||
+            r->elem[1]->type != REDIS_REPLY_ARRAY) {
+            redis_reply_free(r);
+            return conn_fail(io, src, "SCAN: unexpected reply", err);
+        }
+        memcpy(cursor, r->elem[0]->str, r->elem[0]->len + 1);
+        keys = r->elem[1];
+        for (i = 0; i < keys->nelem; i++) {
+            const redis_reply_t *k = keys->elem[i];
+            int32_t m = io->sel[key_vnode(io, k->str, k->len)];
+            seen++;
+            if (m < 0 || io->moves[m].from != src)
+                continue;
+            {
+                const char *mu[] = {"MEMORY", "USAGE", k->str};
+                size_t ml[] = {6, 5, k->len};
+                if (append(io, src, 3, mu, ml, err) < 0) {
+                    redis_reply_free(r);
+                    return -1;
+                }
+            }
+            n++;
+        }
+        moving += n;
+        redis_reply_free(r);
+        for (i = 0; i < n; i++) {
+            if (read_reply(io, src, &u, "MEMORY USAGE", err) < 0)
+                return -1;
+            bytes += u->type == REDIS_REPLY_INTEGER ? (uint64_t)u->integer : 0;
+            redis_reply_free(u);
+        }
+    } while (strcmp(cursor, "0") != 0 && ++pages < IO_SAMPLE_PAGES);
+    if (strcmp(cursor, "0") == 0)
+        printf("  from %s: %llu keys, %llu bytes (all %llu keys scanned)\n", io->plan->pnodes[src],
+               (unsigned long long)moving, (unsigned long long)bytes, (unsigned long long)seen);
+    else {
+        double f = seen ? (double)total / (double)seen : 0;
+        printf("  from %s: ~%.0f keys, ~%.0f bytes (estimated from %llu of %lld keys)\n", io->plan->pnodes[src],
+               (double)moving * f, (double)bytes * f, (unsigned long long)seen, total);
+    }
+    return 0;
+}
+
+int reshard_io_estimate(reshard_io_t *io, char *err)
+{
+    size_t i;
+
+    printf("keys to move (MEMORY USAGE bytes):\n");
+    for (i = 0; i < io->plan->npnodes; i++) {
+        if (involved(io, i, 1) && estimate_source(io, i, err) < 0)
+            return -1;
+    }
+    return 0;
+}
