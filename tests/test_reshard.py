@@ -338,11 +338,15 @@ class TestReshard(ReshardCase):
 
     def test_vnode_list_and_rebalance(self):
         self.populate(1500)
-        rc, out, err = self.reshard("-v", "1,3,5", "-p", self.a.name)
+        # Round robin: the odd vnodes are all on one pnode; move 3 to the other.
+        odd = self.a if 1 in self.vnodes_of(self.a.name) else self.b
+        other = self.b if odd is self.a else self.a
+        rc, out, err = self.reshard("-v", "1,3,5", "-p", other.name)
         self.assertEqual(rc, 0, err)
         self.assertIn("moved 3 vnodes in 1 batch", out)
         self.assert_placed()
-        self.assertEqual(len(self.vnodes_of(self.a.name)), 35)
+        self.assertEqual(len(self.vnodes_of(other.name)), 35)
+        self.assertTrue({1, 3, 5} <= set(self.vnodes_of(other.name)))
         # A new pnode by -p: 64 vnodes over 3 pnodes is 22, 21, 21.
         rc, out, err = self.reshard("--rebalance", "-p", self.c.name, "--batch", "5",
                                     "--state", os.path.join(self.tmp, "rb.state"))

@@ -323,6 +323,22 @@ bad:
     return -1;
 }
 
+int redis_client_flush(redis_client_t *c, char *err)
+{
+    char why[REDIS_ERRLEN];
+
+    if (c->oom) {
+        snprintf(err, REDIS_ERRLEN, "%s: out of memory queueing commands", c->where);
+        return -1;
+    }
+    if (c->out_len > 0 && net_write_all(c->fd, c->out, c->out_len, c->timeout_ms, why) < 0) {
+        snprintf(err, REDIS_ERRLEN, "%s: %.200s", c->where, why);
+        return -1;
+    }
+    c->out_len = 0;
+    return 0;
+}
+
 int redis_client_read(redis_client_t *c, redis_reply_t **out, char *err)
 {
     char why[REDIS_ERRLEN];
@@ -330,15 +346,8 @@ int redis_client_read(redis_client_t *c, redis_reply_t **out, char *err)
     long n;
     int rc;
 
-    if (c->oom) {
-        snprintf(err, REDIS_ERRLEN, "%s: out of memory queueing commands", c->where);
+    if (redis_client_flush(c, err) < 0)
         return -1;
-    }
-    if (c->out_len > 0) {
-        if (net_write_all(c->fd, c->out, c->out_len, c->timeout_ms, why) < 0)
-            goto fail;
-        c->out_len = 0;
-    }
     for (;;) {
         pos = c->in_pos;
         if (c->in_len > pos && (rc = parse_reply(c, &pos, 0, out, err)) != 0) {

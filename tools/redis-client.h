@@ -48,6 +48,9 @@ redis_client_t *redis_client_new(const char *host, uint16_t port, int timeout_ms
 void redis_client_free(redis_client_t *c);
 /* Queues one command; nothing is sent until a reply is read. */
 int redis_client_append(redis_client_t *c, size_t argc, const char *const *argv, const size_t *lens);
+/* Sends what is queued without waiting for replies, so that several
+ * servers work on their pipelines at once. */
+int redis_client_flush(redis_client_t *c, char *err);
 /* Sends what is queued, then reads the next reply. An error reply is a
  * reply, not a failure; -1 means the connection broke or timed out. */
 int redis_client_read(redis_client_t *c, redis_reply_t **out, char *err);

@@ -14,6 +14,11 @@
 #define IO_SCAN_COUNT "1000"
 #define IO_SAMPLE_PAGES 20
 
+typedef struct {
+    struct io_key *k;
+    size_t n, cap;
+} io_keyset_t;
+
 struct reshard_io {
     const reshard_plan_t *plan;
     const ring_t *ring;
@@ -23,6 +28,8 @@ struct reshard_io {
     int32_t *sel;           /* per vnode: index of its move, or -1 */
     const reshard_move_t *moves;
     uint64_t copied;
+    io_keyset_t copied_keys; /* the keys step 1 copied for the selection */
+    int copied_known;        /* copied_keys is complete */
     void (*progress)(void *);
     void *parg;
 };
@@ -36,6 +43,62 @@ typedef struct {
 } io_page_t;
 
 typedef int (*io_page_fn)(reshard_io_t *io, size_t pnode, const io_page_t *pg, void *arg, char *err);
+
+/* --- key sets: the keys a batch copied, sorted for lookups --------------- */
+
+typedef struct io_key {
+    char *s;
+    size_t len;
+} io_key_t;
+
+static void keyset_clear(io_keyset_t *ks)
+{
+    size_t i;
+
+    for (i = 0; i < ks->n; i++)
+        free(ks->k[i].s);
+    free(ks->k);
+    memset(ks, 0, sizeof(*ks));
+}
+
+static int keyset_add(io_keyset_t *ks, const char *s, size_t len)
+{
+    io_key_t *k;
+
+    if (ks->n == ks->cap) {
+        size_t nc = ks->cap ? ks->cap * 2 : 1024;
+        if ((k = realloc(ks->k, nc * sizeof(*k))) == NULL)
+            return -1;
+        ks->k = k;
+        ks->cap = nc;
+    }
+    if ((ks->k[ks->n].s = malloc(len + 1)) == NULL)
+        return -1;
+    memcpy(ks->k[ks->n].s, s, len);
+    ks->k[ks->n].len = len;
+    ks->n++;
+    return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const io_key_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c != 0 ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void keyset_sort(io_keyset_t *ks)
+{
+    if (ks->n > 0)
+        qsort(ks->k, ks->n, sizeof(*ks->k), key_cmp);
+}
+
+static int keyset_has(const io_keyset_t *ks, const char *s, size_t len)
+{
+    io_key_t key = {(char *)s, len};
+    return ks->n > 0 && bsearch(&key, ks->k, ks->n, sizeof(*ks->k), key_cmp) != NULL;
+}
 
 reshard_io_t *reshard_io_new(const reshard_plan_t *p, const ring_t *r, int hash_tags, int dirname,
                              volatile sig_atomic_t *stop, char *err)
@@ -67,6 +130,7 @@ void reshard_io_free(reshard_io_t *io)
         redis_client_free(io->conns[i]);
     free(io->conns);
     free(io->sel);
+    keyset_clear(&io->copied_keys);
     free(io);
 }
 
@@ -90,6 +154,8 @@ void reshard_io_select(reshard_io_t *io, const reshard_move_t *moves, size_t n)
     for (i = 0; i < n; i++)
         io->sel[moves[i].vnode] = (int32_t)i;
     io->moves = moves;
+    keyset_clear(&io->copied_keys);
+    io->copied_known = 0;
 }
 
 static redis_client_t *conn(reshard_io_t *io, size_t idx, char *err)
@@ -264,9 +330,12 @@ int reshard_io_check(reshard_io_t *io, char *err)
     return 0;
 }
 
+/* --- copying ---------------------------------------------------------------- */
+
 typedef struct {
-    int verify;
-    uint64_t keys, bytes;
+    uint64_t keys, bytes, kept;
+    io_keyset_t seen; /* step 3: the keys the sources have */
+    uint8_t *queued;  /* per plan pnode: commands are waiting to be sent */
 } copy_ctx_t;
 
 /* Frees replies[0..n). */
@@ -291,197 +360,343 @@ static int source_has(reshard_io_t *io, size_t src, const char *key, size_t len,
     return 0;
 }
 
-/* DUMP and PTTL replies of a key that is no longer on the source. */
-static int is_gone(const redis_reply_t *dump, const redis_reply_t *pttl)
+/* DUMP and PEXPIRETIME replies of a key that is not there. */
+static int is_gone(const redis_reply_t *dump, const redis_reply_t *exp)
 {
-    return dump->type != REDIS_REPLY_STRING || pttl->type != REDIS_REPLY_INTEGER || pttl->integer == -2;
+    return dump->type != REDIS_REPLY_STRING || exp->type != REDIS_REPLY_INTEGER || exp->integer == -2;
 }
 
-static int same_payload(const redis_reply_t *a, const redis_reply_t *b)
+/* The same value and the same expiry: DUMP gives equal bytes for equal
+ * values, and RESTORE ... ABSTTL keeps the expiry to the millisecond. */
+static int same_key(const redis_reply_t *d1, const redis_reply_t *e1, const redis_reply_t *d2,
+                    const redis_reply_t *e2)
 {
-    return a->type == REDIS_REPLY_STRING && b->type == REDIS_REPLY_STRING && a->len == b->len &&
-           memcmp(a->str, b->str, a->len) == 0;
+    return !is_gone(d1, e1) && !is_gone(d2, e2) && d1->len == d2->len && memcmp(d1->str, d2->str, d1->len) == 0 &&
+           e1->integer == e2->integer;
 }
 
-/* Queues, on the key's target, RESTORE (and with verify, DUMP) of a key
- * the source has, or with verify UNLINK of one it no longer has. */
-static int queue_target(reshard_io_t *io, const copy_ctx_t *cx, const io_page_t *pg, size_t i,
-                        const redis_reply_t *d, const redis_reply_t *p, char *err)
+/* Queues DUMP and PEXPIRETIME of key i of the page on pnode idx. */
+static int queue_read(reshard_io_t *io, copy_ctx_t *cx, size_t idx, const io_page_t *pg, size_t i, char *err)
+{
+    const char *dump[] = {"DUMP", pg->key[i]}, *exp[] = {"PEXPIRETIME", pg->key[i]};
+    size_t dl[] = {4, pg->len[i]}, el[] = {11, pg->len[i]};
+
+    if (conn(io, idx, err) == NULL || append(io, idx, 2, dump, dl, err) < 0 || append(io, idx, 2, exp, el, err) < 0)
+        return -1;
+    cx->queued[idx] = 1;
+    return 0;
+}
+
+/* Queues on the key's target the RESTORE of the source's value with its
+ * absolute expiry, and with check, DUMP and PEXPIRETIME to see it. */
+static int queue_restore(reshard_io_t *io, copy_ctx_t *cx, const io_page_t *pg, size_t i,
+                         const redis_reply_t *d, const redis_reply_t *e, int check, char *err)
 {
     size_t t = pg->move[i]->to;
     char ttl[32];
+    const char *restore[] = {"RESTORE", pg->key[i], ttl, d->str, "REPLACE", "ABSTTL"};
+    size_t lens[] = {7, pg->len[i], 0, d->len, 7, 6};
 
-    if (conn(io, t, err) == NULL)
+    snprintf(ttl, sizeof(ttl), "%lld", e->integer > 0 ? e->integer : 0LL);
+    lens[2] = strlen(ttl);
+    if (conn(io, t, err) == NULL || append(io, t, e->integer > 0 ? 6 : 5, restore, lens, err) < 0)
         return -1;
-    if (is_gone(d, p)) {
-        const char *del[] = {"UNLINK", pg->key[i]};
-        size_t lens[] = {6, pg->len[i]};
-        return cx->verify ? append(io, t, 2, del, lens, err) : 0;
-    }
-    snprintf(ttl, sizeof(ttl), "%lld", p->integer > 0 ? p->integer : 0LL);
-    {
-        const char *restore[] = {"RESTORE", pg->key[i], ttl, d->str, "REPLACE"};
-        size_t lens[] = {7, pg->len[i], strlen(ttl), d->len, 7};
-        const char *dump[] = {"DUMP", pg->key[i]};
-        size_t dlens[] = {4, pg->len[i]};
-        if (append(io, t, 5, restore, lens, err) < 0)
-            return -1;
-        return cx->verify ? append(io, t, 2, dump, dlens, err) : 0;
-    }
+    cx->queued[t] = 1;
+    return check ? queue_read(io, cx, t, pg, i, err) : 0;
 }
 
-/* One page on the source: DUMP + PTTL every key, then RESTORE (and with
- * verify, DUMP again) on each key's target; keys gone from the source are
- * deleted from the target. */
-static int copy_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
+/* Sends every queued pipeline, so that the servers work at once. */
+static int flush_queued(reshard_io_t *io, copy_ctx_t *cx, char *err)
+{
+    char why[REDIS_ERRLEN];
+    size_t i;
+
+    for (i = 0; i < io->plan->npnodes; i++) {
+        if (cx->queued[i] && redis_client_flush(io->conns[i], why) < 0)
+            return conn_fail(io, i, why, err);
+        cx->queued[i] = 0;
+    }
+    return 0;
+}
+
+/* Reads n replies from pnode idx into rs. */
+static int read_n(reshard_io_t *io, size_t idx, redis_reply_t **rs, size_t n, const char *what, char *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (read_reply(io, idx, &rs[i], what, err) < 0) {
+            free_replies(rs, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Step 1, one page of a source: DUMP + PEXPIRETIME every key, RESTORE on
+ * its target; the keys copied are remembered for step 3. */
+static int bulk_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
 {
     copy_ctx_t *cx = arg;
-    redis_reply_t **rs = calloc(pg->n * 2, sizeof(*rs)), *tr = NULL, *td = NULL;
-    size_t i, got = 0;
-    int rc = -1;
+    redis_reply_t **rs = calloc(pg->n * 2, sizeof(*rs)), *ok = NULL;
+    size_t i;
+    int rc = -1, got = 0;
 
     if (rs == NULL) {
         snprintf(err, RESHARD_ERRLEN, "out of memory");
         return -1;
     }
     for (i = 0; i < pg->n; i++) {
-        const char *dump[] = {"DUMP", pg->key[i]}, *pttl[] = {"PTTL", pg->key[i]};
-        size_t lens[] = {4, pg->len[i]};
-        if (append(io, src, 2, dump, lens, err) < 0 || append(io, src, 2, pttl, lens, err) < 0)
+        if (queue_read(io, cx, src, pg, i, err) < 0)
             goto out;
     }
-    for (got = 0; got < pg->n * 2; got++) {
-        if (read_reply(io, src, &rs[got], got % 2 ? "PTTL" : "DUMP", err) < 0)
-            goto out;
-    }
+    if (read_n(io, src, rs, pg->n * 2, "DUMP", err) < 0)
+        goto out;
+    got = 1;
     for (i = 0; i < pg->n; i++) {
-        if (queue_target(io, cx, pg, i, rs[2 * i], rs[2 * i + 1], err) < 0)
+        if (!is_gone(rs[2 * i], rs[2 * i + 1]) &&
+            queue_restore(io, cx, pg, i, rs[2 * i], rs[2 * i + 1], 0, err) < 0)
             goto out;
     }
+    if (flush_queued(io, cx, err) < 0)
+        goto out;
     for (i = 0; i < pg->n; i++) {
-        size_t t = pg->move[i]->to;
-        redis_reply_t *d = rs[2 * i], *p = rs[2 * i + 1];
-        int expired = 0, has;
-        if (is_gone(d, p)) {
-            if (cx->verify && read_reply(io, t, &tr, "UNLINK", err) < 0)
-                goto out;
-            redis_reply_free(tr);
-            tr = NULL;
+        if (is_gone(rs[2 * i], rs[2 * i + 1]))
             continue;
-        }
-        if (read_reply(io, t, &tr, "RESTORE", err) < 0 || (cx->verify && read_reply(io, t, &td, "DUMP", err) < 0))
+        if (read_reply(io, pg->move[i]->to, &ok, "RESTORE", err) < 0)
             goto out;
+        redis_reply_free(ok);
         io->copied++;
-        if (cx->verify && !same_payload(td, d)) {
-            /* Equal values DUMP to equal bytes; a key with a TTL may just
-             * have expired on both sides in between. */
-            if (td->type == REDIS_REPLY_NIL && p->integer > 0) {
-                if (source_has(io, src, pg->key[i], pg->len[i], &has, err) < 0)
-                    goto out;
-                expired = !has;
-            }
-            if (!expired) {
-                snprintf(err, RESHARD_ERRLEN, "key '%.*s' differs between %s and %s after the copy",
-                         (int)(pg->len[i] > 200 ? 200 : pg->len[i]), pg->key[i], io->plan->pnodes[src],
-                         io->plan->pnodes[t]);
-                goto out;
-            }
-        } else {
-            cx->keys++;
-            cx->bytes += d->len;
+        if (keyset_add(&io->copied_keys, pg->key[i], pg->len[i]) < 0) {
+            snprintf(err, RESHARD_ERRLEN, "out of memory");
+            goto out;
         }
-        redis_reply_free(tr);
-        redis_reply_free(td);
-        tr = td = NULL;
     }
     rc = 0;
 out:
-    redis_reply_free(tr);
-    redis_reply_free(td);
-    free_replies(rs, got);
+    if (got)
+        free_replies(rs, pg->n * 2);
     free(rs);
     return rc;
 }
 
-typedef struct {
-    uint64_t kept, deleted;
-} extra_ctx_t;
+/* Step 3, one page of a source (its vnodes are ro): reads every key on the
+ * source and on its target at once; keys that differ are copied again and
+ * read back, keys the source lost are deleted from the target. */
+static int sync_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
+{
+    copy_ctx_t *cx = arg;
+    redis_reply_t **s = calloc(pg->n * 2, sizeof(*s)), **t = calloc(pg->n * 2, sizeof(*t)), *r[3] = {0};
+    uint8_t *todo = calloc(pg->n, 1); /* 1 copy again, 2 delete */
+    size_t i, ns = 0, nt = 0;
+    int rc = -1, has;
 
-/* One page on a target: keys the source no longer has are deleted, the
- * rest counted. EXISTS goes to each key's source, all pipelined. */
+    if (s == NULL || t == NULL || todo == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < pg->n; i++) {
+        if (queue_read(io, cx, src, pg, i, err) < 0 || queue_read(io, cx, pg->move[i]->to, pg, i, err) < 0)
+            goto out;
+    }
+    if (flush_queued(io, cx, err) < 0)
+        goto out;
+    for (; ns < pg->n * 2; ns++) {
+        if (read_reply(io, src, &s[ns], "DUMP", err) < 0)
+            goto out;
+    }
+    for (; nt < pg->n * 2; nt++) {
+        if (read_reply(io, pg->move[nt / 2]->to, &t[nt], "DUMP", err) < 0)
+            goto out;
+    }
+    for (i = 0; i < pg->n; i++) {
+        const redis_reply_t *d = s[2 * i], *e = s[2 * i + 1];
+        if (is_gone(d, e)) {
+            const char *del[] = {"UNLINK", pg->key[i]};
+            size_t lens[] = {6, pg->len[i]};
+            if (is_gone(t[2 * i], t[2 * i + 1]))
+                continue;
+            todo[i] = 2;
+            if (append(io, pg->move[i]->to, 2, del, lens, err) < 0)
+                goto out;
+            cx->queued[pg->move[i]->to] = 1;
+            continue;
+        }
+        if (keyset_add(&cx->seen, pg->key[i], pg->len[i]) < 0) {
+            snprintf(err, RESHARD_ERRLEN, "out of memory");
+            goto out;
+        }
+        if (same_key(d, e, t[2 * i], t[2 * i + 1])) {
+            cx->keys++;
+            cx->bytes += d->len;
+            continue;
+        }
+        todo[i] = 1;
+        if (queue_restore(io, cx, pg, i, d, e, 1, err) < 0)
+            goto out;
+    }
+    if (flush_queued(io, cx, err) < 0)
+        goto out;
+    for (i = 0; i < pg->n; i++) {
+        size_t to = pg->move[i]->to, k, n = todo[i] == 1 ? 3 : todo[i] == 2 ? 1 : 0;
+        const redis_reply_t *d = s[2 * i], *e = s[2 * i + 1];
+        int expired = 0;
+        if (n == 0)
+            continue;
+        for (k = 0; k < n; k++) {
+            if (read_reply(io, to, &r[k], todo[i] == 1 ? "RESTORE" : "UNLINK", err) < 0)
+                goto out;
+        }
+        if (todo[i] == 1) {
+            io->copied++;
+            if (same_key(d, e, r[1], r[2])) {
+                cx->keys++;
+                cx->bytes += d->len;
+            } else {
+                /* A key with a TTL may have expired on both sides since. */
+                if (r[1]->type != REDIS_REPLY_STRING && e->integer > 0) {
+                    if (source_has(io, src, pg->key[i], pg->len[i], &has, err) < 0)
+                        goto out;
+                    expired = !has;
+                }
+                if (!expired) {
+                    snprintf(err, RESHARD_ERRLEN, "key '%.*s' differs between %s and %s after the copy",
+                             (int)(pg->len[i] > 200 ? 200 : pg->len[i]), pg->key[i], io->plan->pnodes[src],
+                             io->plan->pnodes[to]);
+                    goto out;
+                }
+            }
+        }
+        free_replies(r, n);
+        memset(r, 0, sizeof(r));
+    }
+    rc = 0;
+out:
+    free_replies(r, 3);
+    if (s != NULL)
+        free_replies(s, ns);
+    if (t != NULL)
+        free_replies(t, nt);
+    free(s);
+    free(t);
+    free(todo);
+    return rc;
+}
+
+/* One page of a target, when step 1's keys are not known (a resumed
+ * reshard): keys the sources do not have are deleted, the rest counted. */
 static int extra_page(reshard_io_t *io, size_t tgt, const io_page_t *pg, void *arg, char *err)
 {
-    extra_ctx_t *cx = arg;
-    uint8_t *gone = calloc(pg->n, 1);
+    copy_ctx_t *cx = arg;
     redis_reply_t *r = NULL;
     size_t i, ndel = 0;
-    int rc = -1;
 
-    if (gone == NULL) {
-        snprintf(err, RESHARD_ERRLEN, "out of memory");
-        return -1;
-    }
-    for (i = 0; i < pg->n; i++) {
-        const char *argv[] = {"EXISTS", pg->key[i]};
-        size_t lens[] = {6, pg->len[i]};
-        if (conn(io, pg->move[i]->from, err) == NULL || append(io, pg->move[i]->from, 2, argv, lens, err) < 0)
-            goto out;
-    }
-    for (i = 0; i < pg->n; i++) {
-        if (read_reply(io, pg->move[i]->from, &r, "EXISTS", err) < 0)
-            goto out;
-        gone[i] = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
-        redis_reply_free(r);
-    }
     for (i = 0; i < pg->n; i++) {
         const char *argv[] = {"UNLINK", pg->key[i]};
         size_t lens[] = {6, pg->len[i]};
-        if (!gone[i]) {
-            cx->kept++;
+        if (keyset_has(&cx->seen, pg->key[i], pg->len[i]))
             continue;
-        }
         if (append(io, tgt, 2, argv, lens, err) < 0)
-            goto out;
+            return -1;
         ndel++;
     }
     for (i = 0; i < ndel; i++) {
         if (read_reply(io, tgt, &r, "UNLINK", err) < 0)
-            goto out;
+            return -1;
         redis_reply_free(r);
     }
-    cx->deleted += ndel;
-    rc = 0;
-out:
-    free(gone);
-    return rc;
+    cx->kept += pg->n - ndel;
+    return 0;
+}
+
+/* Deletes from the targets the keys step 1 copied that the sources no
+ * longer have, all pipelined. */
+static int drop_lost(reshard_io_t *io, copy_ctx_t *cx, char *err)
+{
+    const io_keyset_t *ks = &io->copied_keys;
+    redis_reply_t *r = NULL;
+    size_t i;
+
+    for (i = 0; i < ks->n; i++) {
+        const char *argv[] = {"UNLINK", ks->k[i].s};
+        size_t lens[] = {6, ks->k[i].len};
+        int32_t m = io->sel[key_vnode(io, ks->k[i].s, ks->k[i].len)];
+        if (keyset_has(&cx->seen, ks->k[i].s, ks->k[i].len))
+            continue;
+        if (append(io, io->moves[m].to, 2, argv, lens, err) < 0)
+            return -1;
+        cx->queued[io->moves[m].to] = 1;
+    }
+    if (flush_queued(io, cx, err) < 0)
+        return -1;
+    for (i = 0; i < ks->n; i++) {
+        int32_t m = io->sel[key_vnode(io, ks->k[i].s, ks->k[i].len)];
+        if (keyset_has(&cx->seen, ks->k[i].s, ks->k[i].len))
+            continue;
+        if (read_reply(io, io->moves[m].to, &r, "UNLINK", err) < 0)
+            return -1;
+        redis_reply_free(r);
+    }
+    return 0;
 }
 
 int reshard_io_copy(reshard_io_t *io, int verify, uint64_t *keys, uint64_t *bytes, char *err)
 {
-    copy_ctx_t cx = {.verify = verify};
-    extra_ctx_t ex = {0};
+    copy_ctx_t cx;
+    uint64_t gone;
     size_t i;
+    int rc = -1;
 
-    for (i = 0; i < io->plan->npnodes; i++) {
-        if (involved(io, i, 1) && scan_pnode(io, i, 1, copy_page, &cx, err) < 0)
-            return -1;
+    memset(&cx, 0, sizeof(cx));
+    if ((cx.queued = calloc(io->plan->npnodes, 1)) == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        return -1;
     }
-    if (verify) {
+    if (!verify) {
+        /* The targets do not own these vnodes yet, so whatever they hold
+         * of them is left from an earlier attempt. */
+        keyset_clear(&io->copied_keys);
+        io->copied_known = 0;
+        if (reshard_io_delete(io, 0, &gone, err) < 0)
+            goto out;
         for (i = 0; i < io->plan->npnodes; i++) {
-            if (involved(io, i, 0) && scan_pnode(io, i, 0, extra_page, &ex, err) < 0)
-                return -1;
+            if (involved(io, i, 1) && scan_pnode(io, i, 1, bulk_page, &cx, err) < 0)
+                goto out;
         }
-        if (ex.kept != cx.keys) {
+        keyset_sort(&io->copied_keys);
+        io->copied_known = 1;
+        rc = 0;
+        goto out;
+    }
+    for (i = 0; i < io->plan->npnodes; i++) {
+        if (involved(io, i, 1) && scan_pnode(io, i, 1, sync_page, &cx, err) < 0)
+            goto out;
+    }
+    keyset_sort(&cx.seen);
+    if (io->copied_known) {
+        /* The targets hold step 1's keys and what sync_page wrote. */
+        if (drop_lost(io, &cx, err) < 0)
+            goto out;
+    } else {
+        for (i = 0; i < io->plan->npnodes; i++) {
+            if (involved(io, i, 0) && scan_pnode(io, i, 0, extra_page, &cx, err) < 0)
+                goto out;
+        }
+        if (cx.kept != cx.keys) {
             snprintf(err, RESHARD_ERRLEN,
-                     "key counts differ after the copy: %llu on the source, %llu on the target; "
+                     "key counts differ after the copy: %llu on the sources, %llu on the targets; "
                      "run the command again to copy once more",
-                     (unsigned long long)cx.keys, (unsigned long long)ex.kept);
-            return -1;
+                     (unsigned long long)cx.keys, (unsigned long long)cx.kept);
+            goto out;
         }
     }
+    rc = 0;
+out:
     *keys = cx.keys;
     *bytes = cx.bytes;
-    return 0;
+    keyset_clear(&cx.seen);
+    free(cx.queued);
+    return rc;
 }
 
 /* One page: UNLINK every key, pipelined. */
