@@ -154,10 +154,6 @@ static int plan_split(const rt_cmd_t *cmd, const ring_t *r, reshard_plan_t *p, s
         snprintf(err, RESHARD_ERRLEN, "--split and --to name the same pnode");
         return -1;
     }
-    if (ring_pnode_find(r, cmd->to) >= 0 && ring_pnode_vnode_count(r, (size_t)ring_pnode_find(r, cmd->to)) > 0) {
-        snprintf(err, RESHARD_ERRLEN, "--to pnode %s already owns vnodes; split onto an empty pnode", cmd->to);
-        return -1;
-    }
     if (ring_pnode_vnode_count(r, (size_t)a) < 2) {
         snprintf(err, RESHARD_ERRLEN, "pnode %s owns fewer than 2 vnodes; there is nothing to split", cmd->split);
         return -1;

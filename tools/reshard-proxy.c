@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -20,20 +19,6 @@
 #define PROXY_POLL_MS 20
 #define PROXY_RESEND_MS 1000
 #define PROXY_MAX_ANSWER (1 << 20)
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* HOST:PORT as a pnode address parses it, IPv6 in brackets included. */
 static int parse_hostport(const char *hp, reshard_proxy_t *p, char *err)
@@ -281,14 +266,14 @@ static int send_reload(const reshard_proxy_t *p, int timeout_ms, char *err)
 
 int reshard_proxy_reload(const reshard_proxy_t *p, uint64_t want, int timeout_ms, char *err)
 {
-    int64_t start = now_ms(), sent = start;
+    int64_t start = reshard_mono_us() / 1000, sent = start;
     uint64_t gen = 0;
     int have = 0;
 
     if (send_reload(p, timeout_ms, err) < 0)
         return -1;
     for (;;) {
-        int64_t now = now_ms();
+        int64_t now = reshard_mono_us() / 1000;
         int left = (int)(start + timeout_ms - now);
         if (left <= 0)
             break;
@@ -303,7 +288,7 @@ int reshard_proxy_reload(const reshard_proxy_t *p, uint64_t want, int timeout_ms
             if (send_reload(p, left, err) < 0)
                 return -1;
         }
-        sleep_ms(PROXY_POLL_MS);
+        reshard_sleep_ms(PROXY_POLL_MS);
     }
     if (have)
         snprintf(err, RESHARD_ERRLEN, "proxy %s did not reach ring generation %llu within %d ms (it serves %llu)",

@@ -50,6 +50,11 @@ typedef struct {
     size_t nbatches;
 } reshard_plan_t;
 
+/* Monotonic time in microseconds, and a sleep that Ctrl-C cuts short
+ * (ring-tool-reshard.c). */
+int64_t reshard_mono_us(void);
+void reshard_sleep_ms(int ms);
+
 /* --- the plan (reshard-plan.c) ------------------------------------------- */
 
 /* The moves the command asks for on ring r, in batches of batch vnodes;

@@ -55,7 +55,7 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int64_t mono_us(void)
+int64_t reshard_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -69,7 +69,7 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void sleep_ms(int ms)
+void reshard_sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop_flag)
@@ -208,7 +208,7 @@ static int load_ring(const char *dir, ring_t **r, char *err)
     for (i = 0; i < RESHARD_OPEN_TRIES; i++) {
         if (ring_load(dir, r, why) == 0)
             return 0;
-        sleep_ms(RESHARD_OPEN_WAIT_MS);
+        reshard_sleep_ms(RESHARD_OPEN_WAIT_MS);
     }
     snprintf(err, RESHARD_ERRLEN, "%s", why);
     return -1;
@@ -266,7 +266,7 @@ static int commit_batch(reshard_t *rs, size_t b, int what, uint64_t *gen, char *
             snprintf(err, RESHARD_ERRLEN, "%s", why);
             return -1;
         }
-        sleep_ms(RESHARD_OPEN_WAIT_MS);
+        reshard_sleep_ms(RESHARD_OPEN_WAIT_MS);
     }
     if (ring_image_read(img, &old, why) < 0 || (nw = ring_clone(old, why)) == NULL)
         goto out;
@@ -333,7 +333,7 @@ static size_t vnodes_done(const reshard_plan_t *p)
 static void progress(void *arg)
 {
     reshard_t *rs = arg;
-    int64_t now = mono_us();
+    int64_t now = reshard_mono_us();
     double secs = (double)(now - rs->start_us) / 1e6;
     uint64_t copied = reshard_io_copied(rs->io);
     size_t done = vnodes_done(rs->plan);
@@ -352,7 +352,7 @@ static void progress(void *arg)
 static void summary(const reshard_t *rs)
 {
     const reshard_plan_t *p = rs->plan;
-    double secs = (double)(mono_us() - rs->start_us) / 1e6, max = 0, total = 0;
+    double secs = (double)(reshard_mono_us() - rs->start_us) / 1e6, max = 0, total = 0;
     uint64_t keys = 0, bytes = 0;
     size_t b;
 
@@ -544,7 +544,9 @@ static int get_plan(reshard_t *rs, char *err)
         rs->dirname = strstr(rec->args, " dirname-routing") != NULL;
         return 0;
     }
-    if (rc == 0 && strcmp(rec->args, rs->args) == 0) {
+    /* The same command again: resume it, or say it is done. A rolled-back
+     * reshard run again starts over from the ring as it is now. */
+    if (rc == 0 && strcmp(rec->args, rs->args) == 0 && strcmp(rec->status, "rolled-back") != 0) {
         rs->plan = rec;
         return strcmp(rec->status, "running") == 0 ? 0 : 1;
     }
@@ -595,7 +597,7 @@ static int reshard(reshard_t *rs)
     rs->dir = cmd->dirs[0];
     rs->hash_tags = cmd->hash_tags;
     rs->dirname = cmd->dirname_routing;
-    rs->start_us = mono_us();
+    rs->start_us = reshard_mono_us();
     rs->tty = isatty(STDERR_FILENO);
     rs->state_path = cmd->state != NULL ? strdup(cmd->state) : reshard_state_default(rs->dir);
     if (rs->state_path == NULL || (!cmd->rollback && (rs->args = reshard_plan_args(cmd, rs->batch)) == NULL))
@@ -607,8 +609,8 @@ static int reshard(reshard_t *rs)
     if ((rc = get_plan(rs, err)) < 0)
         return rt_fail(cmd, "%s", err);
     if (rc == 1 && !cmd->dry_run) {
-        printf("the reshard recorded in %s is %s; nothing to do (remove it, or give another --state, to start "
-               "a new one)\n", rs->state_path, rs->plan->status);
+        printf("the reshard recorded in %s is done; nothing to do (remove it, or give another --state, to start "
+               "a new one)\n", rs->state_path);
         return rt_finish(cmd);
     }
     if ((rs->io = reshard_io_new(rs->plan, rs->ring, rs->hash_tags, rs->dirname, &stop_flag, err)) == NULL ||

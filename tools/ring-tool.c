@@ -259,7 +259,7 @@ static const rt_verb_t verbs[] = {
      "same command after an error, Ctrl-C or a crash resumes after the last completed\n"
      "step; every error prints the commands that resume or roll back. A finished\n"
      "reshard's file says so; rerunning it does nothing (remove the file, or name\n"
-     "another, to start a new one).\n\n"
+     "another, to start a new one). After --rollback the same command plans afresh from the ring as it is then.\n\n"
      "Before it changes anything, reshard refuses with an error: a pnode of the plan\n"
      "that does not answer or cannot be scanned, a proxy that does not answer, a TLS\n"
      "pnode. Every proxy must use the same hash-tags and dirname-routing settings\n"
