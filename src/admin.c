@@ -1,0 +1,343 @@
+/*
+ * admin.c - answers are built from the published ring and the counters,
+ * both readable without stopping anyone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "admin.h"
+#include "json.h"
+#include "ring.h"
+#include "ringref.h"
+
+struct admin {
+    proxy_t *proxy;
+    struct evhttp *http;
+};
+
+typedef struct {
+    stats_t s;
+    uint64_t clients;
+    uint64_t bytes_in, bytes_out;
+} admin_totals_t;
+
+static void admin_sum(const proxy_t *p, admin_totals_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (int i = 0; i < p->nworkers; i++) {
+        worker_t *w = p->workers[i];
+        const uint64_t *src = (const uint64_t *)&w->stats;
+        uint64_t *dst = (uint64_t *)&t->s;
+        for (size_t k = 0; k < sizeof(stats_t) / sizeof(uint64_t); k++)
+            dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+        t->clients += __atomic_load_n(&w->nclients, __ATOMIC_RELAXED);
+        t->bytes_in += STAT_GET(w->loop.bytes_in);
+        t->bytes_out += STAT_GET(w->loop.bytes_out);
+    }
+}
+
+static void admin_reply(struct evhttp_request *req, int code, const char *type,
+                        struct evbuffer *body)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", body);
+}
+
+static void admin_health(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    ringref_t *rr = ringref_acquire();
+    int ok = rr != NULL && a->proxy->nworkers > 0;
+    ringref_release(rr);
+    evbuffer_add_printf(out, ok ? "ok\n" : "no ring\n");
+    admin_reply(req, ok ? 200 : 503, "text/plain", out);
+}
+
+static void admin_ring(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    ringref_t *rr = ringref_acquire();
+    const ring_t *r = rr->ring;
+    json_buf_t jb;
+    size_t nro = 0;
+    uint32_t *data = ring_data_vnodes(r, &nro);
+
+    json_buf_init(&jb);
+    json_printf(&jb, "{\"generation\":%llu,\"algorithm\":\"%s\",\"vnodes\":%u,\"pnodes\":[",
+                (unsigned long long)ring_generation(r), ring_algo_name(ring_algo(r)),
+                ring_vnode_count(r));
+    for (size_t i = 0; i < ring_pnode_count(r); i++) {
+        json_printf(&jb, "%s{\"name\":", i ? "," : "");
+        json_put_str(&jb, ring_pnode_name(r, i), strlen(ring_pnode_name(r, i)));
+        json_printf(&jb, ",\"vnodes\":%u}", ring_pnode_vnode_count(r, i));
+    }
+    json_printf(&jb, "],\"ro_vnodes\":[");
+    int first = 1;
+    for (size_t i = 0; data != NULL && i < nro; i++) {
+        const char *d = ring_vnode_data(r, data[i]);
+        if (d != NULL && strcmp(d, "ro") == 0) {
+            json_printf(&jb, "%s%u", first ? "" : ",", data[i]);
+            first = 0;
+        }
+    }
+    json_printf(&jb, "]}\n");
+    free(data);
+    ringref_release(rr);
+    evbuffer_add(out, jb.buf, jb.len);
+    json_buf_free(&jb);
+    admin_reply(req, 200, "application/json", out);
+}
+
+/* name, help, type, value: one table for /metrics and /stats. */
+typedef struct {
+    const char *name;
+    const char *help;
+    const char *type;
+    const char *labels;
+    uint64_t value;
+} admin_metric_t;
+
+static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
+{
+    admin_totals_t t;
+    size_t n = 0;
+    admin_sum(p, &t);
+#define M(nm, hp, ty, lb, v) \
+    if (n < cap) m[n++] = (admin_metric_t){ nm, hp, ty, lb, v }
+    M("ringproxy_requests_total", "Requests by command class.", "counter", "class=\"read\"", t.s.req_read);
+    M("ringproxy_requests_total", NULL, NULL, "class=\"write\"", t.s.req_write);
+    M("ringproxy_requests_total", NULL, NULL, "class=\"multikey\"", t.s.req_multi);
+    M("ringproxy_requests_total", NULL, NULL, "class=\"proxy\"", t.s.req_proxy);
+    M("ringproxy_error_replies_total", "Error replies made by the proxy, by kind.", "counter",
+      "kind=\"readonly\"", t.s.err_readonly);
+    M("ringproxy_error_replies_total", NULL, NULL, "kind=\"unavailable\"", t.s.err_unavailable);
+    M("ringproxy_error_replies_total", NULL, NULL, "kind=\"protocol\"", t.s.err_protocol);
+    M("ringproxy_error_replies_total", NULL, NULL, "kind=\"unsupported\"", t.s.err_unsupported);
+    M("ringproxy_error_replies_total", NULL, NULL, "kind=\"command\"", t.s.err_command);
+    M("ringproxy_client_connections", "Client connections open.", "gauge", "", t.clients);
+    M("ringproxy_clients_accepted_total", "Client connections accepted.", "counter", "",
+      t.s.clients_accepted);
+    M("ringproxy_clients_rejected_total", "Clients refused by max-clients.", "counter", "",
+      t.s.clients_rejected);
+    M("ringproxy_bytes_in_total", "Bytes read from clients and pnodes.", "counter", "", t.bytes_in);
+    M("ringproxy_bytes_out_total", "Bytes written to clients and pnodes.", "counter", "", t.bytes_out);
+    M("ringproxy_ring_generation", "Generation of the ring in force.", "gauge", "",
+      proxy_generation());
+    M("ringproxy_reloads_total", "Ring reloads by outcome.", "counter", "result=\"ok\"",
+      __atomic_load_n(&p->reloads_ok, __ATOMIC_RELAXED));
+    M("ringproxy_reloads_total", NULL, NULL, "result=\"failed\"",
+      __atomic_load_n(&p->reloads_failed, __ATOMIC_RELAXED));
+    M("ringproxy_workers", "Worker threads.", "gauge", "", (uint64_t)p->nworkers);
+#undef M
+    return n;
+}
+
+/* One family of per-pnode samples; a family's lines must stay together. */
+typedef struct {
+    struct evbuffer *out;
+    int family;
+} admin_pnode_arg_t;
+
+/* Pnode names come from the ring, which checked they are addresses: no
+ * quotes or backslashes to escape in a label. */
+static void admin_pnode_prom(const char *name, const stats_pnode_slot_t *s, void *arg)
+{
+    const admin_pnode_arg_t *pa = arg;
+    struct evbuffer *out = pa->out;
+    uint64_t cum = 0;
+
+    switch (pa->family) {
+    case 0:
+        evbuffer_add_printf(out, "ringproxy_pnode_requests_total{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->requests);
+        break;
+    case 1:
+        evbuffer_add_printf(out, "ringproxy_pnode_errors_total{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->errors);
+        break;
+    case 2:
+        evbuffer_add_printf(out, "ringproxy_pnode_inflight{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->inflight);
+        break;
+    default:
+        for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++) {
+            cum += s->lat[b];
+            if (b < STATS_LAT_BUCKETS)
+                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"%g\"} %llu\n",
+                                    name, stats_lat_bounds_ms[b] / 1000.0, (unsigned long long)cum);
+            else
+                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"+Inf\"} %llu\n",
+                                    name, (unsigned long long)cum);
+        }
+        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_sum{pnode=\"%s\"} %.6f\n", name,
+                            (double)s->lat_sum_us / 1e6);
+        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_count{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)cum);
+        break;
+    }
+}
+
+static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void *arg)
+{
+    struct evbuffer *out = arg;
+    uint64_t replies = 0;
+    for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++)
+        replies += s->lat[b];
+    evbuffer_add_printf(out, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,\"inflight\":%llu,"
+                        "\"replies\":%llu,\"latency_sum_us\":%llu}",
+                        evbuffer_get_length(out) > 0 ? "," : "",
+                        name, (unsigned long long)s->requests, (unsigned long long)s->errors,
+                        (unsigned long long)s->inflight, (unsigned long long)replies,
+                        (unsigned long long)s->lat_sum_us);
+}
+
+static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    admin_metric_t m[32];
+    size_t n = admin_metrics(a->proxy, m, 32);
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].help != NULL)
+            evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help,
+                                m[i].name, m[i].type);
+        if (m[i].labels[0] != '\0')
+            evbuffer_add_printf(out, "%s{%s} %llu\n", m[i].name, m[i].labels,
+                                (unsigned long long)m[i].value);
+        else
+            evbuffer_add_printf(out, "%s %llu\n", m[i].name, (unsigned long long)m[i].value);
+    }
+    static const char *const families[] = {
+        "ringproxy_pnode_requests_total Requests sent to each pnode.\0counter",
+        "ringproxy_pnode_errors_total Error replies the proxy made for each pnode.\0counter",
+        "ringproxy_pnode_inflight Requests awaiting each pnode's reply.\0gauge",
+        "ringproxy_pnode_latency_seconds Time from sending to each pnode to its reply.\0histogram",
+    };
+    for (int f = 0; f < 4; f++) {
+        const char *help = families[f];
+        size_t namelen = strcspn(help, " ");
+        evbuffer_add_printf(out, "# HELP %s\n# TYPE %.*s %s\n", help, (int)namelen, help,
+                            help + strlen(help) + 1);
+        admin_pnode_arg_t pa = { out, f };
+        stats_pnode_each(admin_pnode_prom, &pa);
+    }
+    admin_reply(req, 200, "text/plain; version=0.0.4", out);
+}
+
+static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    admin_metric_t m[32];
+    size_t n = admin_metrics(a->proxy, m, 32);
+    evbuffer_add_printf(out, "{");
+    for (size_t i = 0; i < n; i++) {
+        /* ringproxy_x_total{kind="y"} -> "x_total_y" */
+        char key[128];
+        const char *name = m[i].name + strlen("ringproxy_");
+        const char *q = strchr(m[i].labels, '"');
+        if (q != NULL)
+            snprintf(key, sizeof(key), "%s_%.*s", name, (int)(strlen(q + 1) - 1), q + 1);
+        else
+            snprintf(key, sizeof(key), "%s", name);
+        evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "", key, (unsigned long long)m[i].value);
+    }
+    struct evbuffer *pn = evbuffer_new();
+    if (pn != NULL) {
+        stats_pnode_each(admin_pnode_json, pn);
+        evbuffer_add_printf(out, ",\"pnodes\":{");
+        evbuffer_add_buffer(out, pn);
+        evbuffer_add_printf(out, "}");
+        evbuffer_free(pn);
+    }
+    evbuffer_add_printf(out, "}\n");
+    admin_reply(req, 200, "application/json", out);
+}
+
+static void admin_reload(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
+{
+    char err[PROXY_ERRLEN];
+    json_buf_t jb;
+    int rc = proxy_reload(a->proxy, err, sizeof(err));
+    json_buf_init(&jb);
+    json_printf(&jb, "{\"ok\":%s,\"generation\":%llu", rc == 0 ? "true" : "false",
+                (unsigned long long)proxy_generation());
+    if (rc < 0) {
+        json_printf(&jb, ",\"error\":");
+        json_put_str(&jb, err, strlen(err));
+    }
+    json_printf(&jb, "}\n");
+    evbuffer_add(out, jb.buf, jb.len);
+    json_buf_free(&jb);
+    admin_reply(req, rc == 0 ? 200 : 500, "application/json", out);
+}
+
+static void admin_cb(struct evhttp_request *req, void *arg)
+{
+    admin_t *a = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    struct evbuffer *out = evbuffer_new();
+
+    if (out == NULL) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    if (path == NULL)
+        path = "/";
+    if (method == EVHTTP_REQ_GET && strcmp(path, "/health") == 0)
+        admin_health(req, a, out);
+    else if (method == EVHTTP_REQ_GET && strcmp(path, "/ring") == 0)
+        admin_ring(req, a, out);
+    else if (method == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
+        admin_prometheus(req, a, out);
+    else if (method == EVHTTP_REQ_GET && strcmp(path, "/stats") == 0)
+        admin_stats(req, a, out);
+    else if (method == EVHTTP_REQ_POST && strcmp(path, "/reload") == 0)
+        admin_reload(req, a, out);
+    else
+        evhttp_send_error(req, 404, "GET /health /ring /stats /metrics, POST /reload");
+    evbuffer_free(out);
+}
+
+admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
+        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
+        return NULL;
+    }
+    int port = atoi(colon + 1);
+    if (port <= 0 || port > 65535) {
+        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
+        return NULL;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    admin_t *a = calloc(1, sizeof(*a));
+    if (a == NULL || (a->http = evhttp_new(p->base)) == NULL) {
+        free(a);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->proxy = p;
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_gencb(a->http, admin_cb, a);
+    if (evhttp_bind_socket(a->http, host, (uint16_t)port) < 0) {
+        int e = EVUTIL_SOCKET_ERROR();
+        snprintf(err, errlen, "cannot listen on admin address %s: %s", addr,
+                 evutil_socket_error_to_string(e));
+        admin_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void admin_free(admin_t *a)
+{
+    if (a == NULL)
+        return;
+    if (a->http != NULL)
+        evhttp_free(a->http);
+    free(a);
+}

@@ -1,0 +1,303 @@
+/*
+ * backend.c - pnode connections. Replies are found with resp_scan over the
+ * input buffer's chains and moved to their client with
+ * evbuffer_remove_buffer, never copied byte by byte.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/util.h>
+
+#include "backend.h"
+#include "log.h"
+#include "ring.h"
+#include "worker.h"
+
+static uint64_t backend_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t backend_now_ms(void)
+{
+    return backend_now_us() / 1000;
+}
+
+static int server_resolve(server_t *s)
+{
+    ring_addr_t a;
+    char err[RING_ERRLEN], port[8];
+    struct evutil_addrinfo hints, *res = NULL;
+
+    if (ring_pnode_addr(s->name, &a, err) < 0) {
+        snprintf(s->addr_err, sizeof(s->addr_err), "not an address");
+        return -1;
+    }
+    if (a.tls) {
+        snprintf(s->addr_err, sizeof(s->addr_err), "tls backends are not supported");
+        return -1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof(port), "%u", (unsigned)a.port);
+    int rc = evutil_getaddrinfo(a.host, port, &hints, &res);
+    if (rc != 0 || res == NULL) {
+        snprintf(s->addr_err, sizeof(s->addr_err), "cannot resolve %s: %s", a.host,
+                 evutil_gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
+    s->addrlen = (int)res->ai_addrlen;
+    evutil_freeaddrinfo(res);
+    return 0;
+}
+
+server_t *server_new(worker_t *w, const char *name)
+{
+    server_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->worker = w;
+    s->name = strdup(name);
+    s->nconns = w->cfg->backend_connections;
+    s->conns = calloc((size_t)s->nconns, sizeof(*s->conns));
+    if (s->name == NULL || s->conns == NULL) {
+        free(s->name);
+        free(s->conns);
+        free(s);
+        return NULL;
+    }
+    for (int i = 0; i < s->nconns; i++) {
+        s->conns[i].server = s;
+        TAILQ_INIT(&s->conns[i].inflight);
+    }
+    s->st = stats_pnode_slot(name, w->id);
+    if (s->st == NULL)
+        s->st = &s->own_st;
+    server_resolve(s);
+    return s;
+}
+
+/* Every request in flight on b gets the error; none is retried, because a
+ * write may already have been applied. */
+static void backend_fail_all(backend_t *b, const char *reason)
+{
+    request_t *r;
+    while ((r = TAILQ_FIRST(&b->inflight)) != NULL) {
+        TAILQ_REMOVE(&b->inflight, r, bq);
+        b->ninflight--;
+        STAT_DEC(b->server->st->inflight);
+        STAT_INC(b->server->st->errors);
+        STAT_INC(b->server->worker->stats.err_unavailable);
+        request_error(r, "ERR pnode %s unavailable: %s", b->server->name, reason);
+    }
+}
+
+static void backend_close(backend_t *b)
+{
+    if (b->conn != NULL) {
+        conn_free(b->conn);
+        b->conn = NULL;
+    }
+    b->state = BACKEND_IDLE;
+    resp_scan_init(&b->scan);
+}
+
+void server_free(server_t *s)
+{
+    for (int i = 0; i < s->nconns; i++) {
+        backend_close(&s->conns[i]);
+        backend_fail_all(&s->conns[i], "proxy shutting down");
+    }
+    free(s->conns);
+    free(s->name);
+    free(s);
+}
+
+size_t server_inflight(const server_t *s)
+{
+    size_t n = 0;
+    for (int i = 0; i < s->nconns; i++)
+        n += s->conns[i].ninflight;
+    return n;
+}
+
+static void server_mark_down(server_t *s, const char *reason)
+{
+    const config_t *cfg = s->worker->cfg;
+    if (!s->down)
+        log_warn("backend down pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    s->down = 1;
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : CONFIG_GET(cfg->reconnect_min_ms);
+    if (s->backoff_ms > CONFIG_GET(cfg->reconnect_max_ms))
+        s->backoff_ms = CONFIG_GET(cfg->reconnect_max_ms);
+    s->retry_at_ms = backend_now_ms() + (uint64_t)s->backoff_ms;
+    snprintf(s->reason, sizeof(s->reason), "%s", reason);
+}
+
+static void backend_scan_replies(backend_t *b)
+{
+    struct evbuffer *in = b->conn->in;
+    struct evbuffer_iovec v[8];
+    struct evbuffer_ptr ptr;
+    uint64_t now = 0;
+
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        if (avail <= b->scan.pos)
+            return;
+        if (evbuffer_ptr_set(in, &ptr, b->scan.pos, EVBUFFER_PTR_SET) < 0)
+            return;
+        int n = evbuffer_peek(in, -1, &ptr, v, 8);
+        if (n > 8)
+            n = 8;
+        int rc = RESP_AGAIN;
+        for (int i = 0; i < n && rc == RESP_AGAIN; i++) {
+            size_t used;
+            rc = resp_scan(&b->scan, v[i].iov_base, v[i].iov_len, &used);
+        }
+        if (rc == RESP_AGAIN)
+            continue;
+        request_t *r = TAILQ_FIRST(&b->inflight);
+        if (rc == RESP_ERROR || r == NULL) {
+            const char *why = rc == RESP_ERROR ? b->scan.err : "reply without a request";
+            log_warn("backend protocol error pnode=%s reason=\"%s\"", b->server->name, why);
+            backend_close(b);
+            backend_fail_all(b, "protocol error from the server");
+            return;
+        }
+        TAILQ_REMOVE(&b->inflight, r, bq);
+        b->ninflight--;
+        if (now == 0)
+            now = backend_now_us();
+        STAT_DEC(b->server->st->inflight);
+        stats_pnode_latency(b->server->st, now > r->sent_us ? now - r->sent_us : 0);
+        size_t len = b->scan.pos;
+        resp_scan_init(&b->scan);
+        request_reply(r, in, len);
+    }
+}
+
+static void backend_read_cb(conn_t *conn, void *arg)
+{
+    backend_t *b = arg;
+    backend_scan_replies(b);
+    /* Last: a retiring server is freed here once drained. */
+    worker_server_drained(b->server->worker, b->server);
+}
+
+static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
+{
+    backend_t *b = arg;
+    server_t *s = b->server;
+    char reason[128];
+
+    if (what == CONN_CONNECTED) {
+        b->state = BACKEND_CONNECTED;
+        if (s->down || s->backoff_ms)
+            log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
+        s->down = 0;
+        s->backoff_ms = 0;
+        conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
+        return;
+    }
+    if (what == CONN_TIMEOUT) {
+        /* Only time with requests outstanding counts. */
+        if (b->state == BACKEND_CONNECTED && b->ninflight == 0)
+            return;
+        if (b->state == BACKEND_CONNECTING)
+            snprintf(reason, sizeof(reason), "connect timed out after %d ms",
+                     CONFIG_GET(s->worker->cfg->connect_timeout_ms));
+        else
+            snprintf(reason, sizeof(reason), "no reply within %d ms",
+                     CONFIG_GET(s->worker->cfg->server_timeout_ms));
+    } else if (what == CONN_EOF) {
+        snprintf(reason, sizeof(reason), "connection closed by the server");
+    } else {
+        snprintf(reason, sizeof(reason), "%s", err ? strerror(err) : "connection error");
+    }
+    int was_connecting = b->state == BACKEND_CONNECTING;
+    backend_close(b);
+    if (was_connecting)
+        server_mark_down(s, reason);
+    else
+        log_warn("backend connection lost pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    backend_fail_all(b, reason);
+    worker_server_drained(s->worker, s);
+}
+
+static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
+
+static int backend_connect(backend_t *b)
+{
+    server_t *s = b->server;
+    int err = 0;
+
+    resp_scan_init(&b->scan);
+    b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen,
+                           CONFIG_GET(s->worker->cfg->connect_timeout_ms), &backend_ops, b, &err);
+    if (b->conn == NULL) {
+        server_mark_down(s, strerror(err));
+        return -1;
+    }
+    b->state = BACKEND_CONNECTING;
+    return 0;
+}
+
+void server_connect(server_t *s)
+{
+    if (s->addrlen == 0)
+        return;
+    for (int i = 0; i < s->nconns; i++) {
+        if (s->conns[i].state == BACKEND_IDLE)
+            backend_connect(&s->conns[i]);
+    }
+}
+
+void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
+{
+    backend_t *b = &s->conns[s->next];
+    if (++s->next == s->nconns)
+        s->next = 0;
+    STAT_INC(s->st->requests);
+
+    if (s->addrlen == 0) {
+        STAT_INC(s->worker->stats.err_unavailable);
+        STAT_INC(s->st->errors);
+        evbuffer_drain(src, len);
+        request_error(r, "ERR pnode %s unavailable: %s", s->name, s->addr_err);
+        return;
+    }
+    if (b->state == BACKEND_IDLE) {
+        if (s->down && backend_now_ms() < s->retry_at_ms) {
+            STAT_INC(s->worker->stats.err_unavailable);
+            STAT_INC(s->st->errors);
+            evbuffer_drain(src, len);
+            request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
+            return;
+        }
+        if (backend_connect(b) < 0) {
+            STAT_INC(s->worker->stats.err_unavailable);
+            STAT_INC(s->st->errors);
+            evbuffer_drain(src, len);
+            request_error(r, "ERR pnode %s unavailable: %s", s->name, s->reason);
+            return;
+        }
+    }
+    TAILQ_INSERT_TAIL(&b->inflight, r, bq);
+    b->ninflight++;
+    STAT_INC(s->st->inflight);
+    r->sent_us = backend_now_us();
+    evbuffer_remove_buffer(src, b->conn->out, len);
+    conn_flush_soon(b->conn);
+}

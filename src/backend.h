@@ -1,0 +1,64 @@
+/*
+ * backend.h - a worker's view of one pnode (a server) and its connections
+ * to it. Each connection pipelines: requests are written as they come and
+ * their replies, which Redis sends in order, are matched to a FIFO. A
+ * server that cannot be reached fails requests at once until its backoff
+ * ends; a connection that drops fails every request in flight on it.
+ */
+#ifndef RP_BACKEND_H
+#define RP_BACKEND_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "request.h"
+#include "resp.h"
+#include "stats.h"
+
+#include "conn.h"
+
+struct worker;
+struct evbuffer;
+
+typedef enum { BACKEND_IDLE = 0, BACKEND_CONNECTING, BACKEND_CONNECTED } backend_state_t;
+
+typedef struct backend {
+    struct server *server;
+    conn_t *conn;
+    backend_state_t state;
+    struct request_queue inflight;
+    size_t ninflight;
+    resp_scan_t scan;
+} backend_t;
+
+typedef struct server {
+    TAILQ_ENTRY(server) link;
+    struct worker *worker;
+    char *name;                 /* tcp://HOST:PORT */
+    struct sockaddr_storage addr;
+    int addrlen;
+    char addr_err[320];         /* why the name has no usable address */
+    backend_t *conns;
+    int nconns;
+    int next;                   /* round robin over conns */
+    int down;                   /* last connect failed: wait for backoff */
+    uint64_t retry_at_ms;
+    int backoff_ms;
+    char reason[128];
+    int retiring;               /* no longer in the ring: free when drained */
+    stats_pnode_slot_t *st;     /* this worker's counters for the pnode */
+    stats_pnode_slot_t own_st;  /* used when the registry has no room */
+} server_t;
+
+TAILQ_HEAD(server_list, server);
+
+server_t *server_new(struct worker *w, const char *name);
+void server_free(server_t *s);
+/* Opens every connection now (preconnect). */
+void server_connect(server_t *s);
+size_t server_inflight(const server_t *s);
+/* Sends r, whose bytes are the next len bytes of src (moved), to s. */
+void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * client.c - a client's requests are parsed in place in the connection's
+ * input buffer; each complete request is handed to the router with its
+ * bytes still there, so they can be forwarded without a copy.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+
+#include "client.h"
+#include "log.h"
+#include "router.h"
+#include "worker.h"
+
+static void client_input(client_t *c);
+static void client_resume(client_t *c);
+
+/* Replies a client has not read yet beyond which it is not read from. */
+#define CLIENT_OUT_MAX (64u << 20)
+
+static int client_full(const client_t *c)
+{
+    return c->nqueue >= (uint32_t)CONFIG_GET(c->worker->cfg->max_pipeline) ||
+           evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
+}
+
+int client_maybe_close(client_t *c)
+{
+    if (c->closing && c->nqueue == 0 && evbuffer_get_length(c->conn->out) == 0) {
+        client_free(c);
+        return 1;
+    }
+    return 0;
+}
+
+static void client_read_cb(conn_t *conn, void *arg)
+{
+    client_input(arg);
+}
+
+static void client_drained_cb(conn_t *conn, void *arg)
+{
+    if (!client_maybe_close(arg))
+        client_resume(arg);
+}
+
+static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
+{
+    client_t *c = arg;
+    if (what == CONN_TIMEOUT) {
+        if (c->nqueue > 0)
+            return; /* not idle: waiting for replies */
+        log_debug("client idle timeout worker=%d", c->worker->id);
+    }
+    client_free(c);
+}
+
+static const conn_ops_t client_ops = { client_read_cb, client_drained_cb, client_event_cb };
+
+client_t *client_new(worker_t *w, evutil_socket_t fd)
+{
+    client_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->conn = conn_new(&w->loop, fd, &client_ops, c);
+    if (c->conn == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->worker = w;
+    resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
+    TAILQ_INIT(&c->queue);
+    if (CONFIG_GET(w->cfg->client_idle_timeout) > 0)
+        conn_set_read_timeout(c->conn, CONFIG_GET(w->cfg->client_idle_timeout) * 1000);
+    TAILQ_INSERT_TAIL(&w->clients, c, link);
+    STAT_INC(w->nclients);
+    return c;
+}
+
+void client_free(client_t *c)
+{
+    request_t *r;
+    while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
+        TAILQ_REMOVE(&c->queue, r, cq);
+        if (r->done)
+            request_free(r);
+        else
+            r->client = NULL; /* freed when its reply arrives */
+    }
+    TAILQ_REMOVE(&c->worker->clients, c, link);
+    __atomic_store_n(&c->worker->nclients, c->worker->nclients - 1, __ATOMIC_RELAXED);
+    conn_free(c->conn);
+    resp_parser_free(&c->parser);
+    worker_client_gone(c->worker);
+    free(c);
+}
+
+int client_is_head(const client_t *c, const request_t *r)
+{
+    return TAILQ_FIRST(&c->queue) == r;
+}
+
+static void client_resume(client_t *c)
+{
+    if (c->paused && !c->closing && !client_full(c)) {
+        c->paused = 0;
+        conn_read_enable(c->conn, 1);
+        /* Requests already buffered get no new read event. */
+        client_input(c);
+    }
+}
+
+void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len)
+{
+    evbuffer_remove_buffer(src, c->conn->out, len);
+    TAILQ_REMOVE(&c->queue, r, cq);
+    c->nqueue--;
+    request_free(r);
+    client_flush(c);
+}
+
+void client_flush(client_t *c)
+{
+    request_t *r;
+    while ((r = TAILQ_FIRST(&c->queue)) != NULL && r->done) {
+        evbuffer_add_buffer(c->conn->out, r->reply);
+        TAILQ_REMOVE(&c->queue, r, cq);
+        c->nqueue--;
+        request_free(r);
+    }
+    if (evbuffer_get_length(c->conn->out) > 0)
+        conn_flush_soon(c->conn);
+    client_resume(c);
+}
+
+void client_shutdown(client_t *c)
+{
+    c->closing = 1;
+    conn_read_enable(c->conn, 0);
+}
+
+/* Feeds the parser the buffered bytes it has not seen yet. */
+static int client_parse(client_t *c, struct evbuffer *in)
+{
+    struct evbuffer_iovec v[8];
+    struct evbuffer_ptr ptr;
+    resp_parser_t *p = &c->parser;
+
+    for (;;) {
+        if (evbuffer_get_length(in) <= p->pos)
+            return RESP_AGAIN;
+        if (evbuffer_ptr_set(in, &ptr, p->pos, EVBUFFER_PTR_SET) < 0)
+            return RESP_AGAIN;
+        int n = evbuffer_peek(in, -1, &ptr, v, 8);
+        if (n > 8)
+            n = 8;
+        for (int i = 0; i < n; i++) {
+            size_t used;
+            int rc = resp_parse(p, v[i].iov_base, v[i].iov_len, &used);
+            if (rc != RESP_AGAIN)
+                return rc;
+        }
+    }
+}
+
+static void client_input(client_t *c)
+{
+    worker_t *w = c->worker;
+    struct evbuffer *in = c->conn->in;
+
+    if (c->in_input)
+        return;
+    c->in_input = 1;
+    worker_refresh_ring(w);
+    while (!c->closing) {
+        if (client_full(c)) {
+            c->paused = 1;
+            conn_read_enable(c->conn, 0);
+            break;
+        }
+        int rc = client_parse(c, in);
+        if (rc == RESP_AGAIN)
+            break;
+        if (rc == RESP_ERROR) {
+            request_t *r = request_new(w);
+            log_debug("client protocol error worker=%d reason=\"%s\"", w->id, c->parser.err);
+            STAT_INC(w->stats.err_protocol);
+            client_shutdown(c);
+            if (r == NULL)
+                break;
+            r->client = c;
+            TAILQ_INSERT_TAIL(&c->queue, r, cq);
+            c->nqueue++;
+            request_error(r, "ERR %s", c->parser.err);
+            break;
+        }
+        size_t total = c->parser.pos;
+        if (c->parser.nargs == 0) {
+            evbuffer_drain(in, total);
+        } else {
+            request_t *r = request_new(w);
+            if (r == NULL) {
+                client_shutdown(c);
+                break;
+            }
+            r->client = c;
+            TAILQ_INSERT_TAIL(&c->queue, r, cq);
+            c->nqueue++;
+            router_dispatch(c, r, in, total);
+        }
+        resp_parser_reset(&c->parser);
+    }
+    c->in_input = 0;
+}

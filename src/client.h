@@ -1,0 +1,46 @@
+/*
+ * client.h - a client connection: parses its requests, dispatches them in
+ * arrival order and writes their replies back in that same order.
+ */
+#ifndef RP_CLIENT_H
+#define RP_CLIENT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/util.h>
+
+#include "request.h"
+#include "resp.h"
+
+#include "conn.h"
+
+struct worker;
+
+typedef struct client {
+    TAILQ_ENTRY(client) link;
+    struct worker *worker;
+    conn_t *conn;
+    resp_parser_t parser;
+    struct request_queue queue;
+    uint32_t nqueue;
+    int closing;    /* close once the queued replies are written */
+    int paused;     /* not reading: too many requests in flight */
+    int in_input;   /* inside client_input, which must not recurse */
+} client_t;
+
+TAILQ_HEAD(client_list, client);
+
+client_t *client_new(struct worker *w, evutil_socket_t fd);
+void client_free(client_t *c);
+/* Writes the replies at the head of the queue that are complete. */
+void client_flush(client_t *c);
+int client_is_head(const client_t *c, const request_t *r);
+/* r is the head: its reply (len bytes of src) goes straight out. */
+void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len);
+/* Stops reading; closes once the replies already owed are written. */
+void client_shutdown(client_t *c);
+/* Frees a closing client with nothing left to write; returns 1 if freed. */
+int client_maybe_close(client_t *c);
+
+#endif

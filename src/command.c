@@ -1,0 +1,331 @@
+/*
+ * command.c - a sorted table searched by binary search, comparing the
+ * request's bytes case-insensitively in place.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+
+static const command_t command_table[] = {
+    {"acl", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"append", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"asking", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"auth", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"bgrewriteaof", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"bgsave", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"bitcount", -2, 1, 1, 1, 0, 0},
+    {"bitfield", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"bitfield_ro", -2, 1, 1, 1, 0, 0},
+    {"bitop", -4, 2, -1, 1, 0, CMD_WRITE},
+    {"bitpos", -3, 1, 1, 1, 0, 0},
+    {"blmove", 6, 1, 2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"blmpop", -5, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"blpop", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"brpop", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"brpoplpush", 4, 1, 2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"bzmpop", -5, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"bzpopmax", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"bzpopmin", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"client", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"cluster", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"command", -1, 0, 0, 0, 0, CMD_PROXY},
+    {"config", -2, 0, 0, 0, 0, CMD_PROXY},
+    {"copy", -3, 1, 2, 1, 0, CMD_WRITE},
+    {"dbsize", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"debug", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"decr", 2, 1, 1, 1, 0, CMD_WRITE},
+    {"decrby", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"del", -2, 1, -1, 1, 0, CMD_WRITE | CMD_MULTI},
+    {"discard", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"dump", 2, 1, 1, 1, 0, 0},
+    {"echo", 2, 0, 0, 0, 0, CMD_PROXY},
+    {"eval", -3, 0, 0, 0, 2, CMD_WRITE},
+    {"eval_ro", -3, 0, 0, 0, 2, 0},
+    {"evalsha", -3, 0, 0, 0, 2, CMD_WRITE},
+    {"evalsha_ro", -3, 0, 0, 0, 2, 0},
+    {"exec", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"exists", -2, 1, -1, 1, 0, CMD_MULTI},
+    {"expire", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"expireat", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"expiretime", 2, 1, 1, 1, 0, 0},
+    {"failover", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"fcall", -3, 0, 0, 0, 2, CMD_WRITE},
+    {"fcall_ro", -3, 0, 0, 0, 2, 0},
+    {"flushall", -1, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"flushdb", -1, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"function", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"geoadd", -5, 1, 1, 1, 0, CMD_WRITE},
+    {"geodist", -4, 1, 1, 1, 0, 0},
+    {"geohash", -2, 1, 1, 1, 0, 0},
+    {"geopos", -2, 1, 1, 1, 0, 0},
+    {"georadius", -6, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"georadius_ro", -6, 1, 1, 1, 0, 0},
+    {"georadiusbymember", -5, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"georadiusbymember_ro", -5, 1, 1, 1, 0, 0},
+    {"geosearch", -7, 1, 1, 1, 0, 0},
+    {"geosearchstore", -8, 1, 2, 1, 0, CMD_WRITE},
+    {"get", 2, 1, 1, 1, 0, 0},
+    {"getbit", 3, 1, 1, 1, 0, 0},
+    {"getdel", 2, 1, 1, 1, 0, CMD_WRITE},
+    {"getex", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"getrange", 4, 1, 1, 1, 0, 0},
+    {"getset", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"hdel", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"hello", -1, 0, 0, 0, 0, CMD_PROXY},
+    {"hexists", 3, 1, 1, 1, 0, 0},
+    {"hget", 3, 1, 1, 1, 0, 0},
+    {"hgetall", 2, 1, 1, 1, 0, 0},
+    {"hincrby", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"hincrbyfloat", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"hkeys", 2, 1, 1, 1, 0, 0},
+    {"hlen", 2, 1, 1, 1, 0, 0},
+    {"hmget", -3, 1, 1, 1, 0, 0},
+    {"hmset", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"hrandfield", -2, 1, 1, 1, 0, 0},
+    {"hscan", -3, 1, 1, 1, 0, 0},
+    {"hset", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"hsetnx", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"hstrlen", 3, 1, 1, 1, 0, 0},
+    {"hvals", 2, 1, 1, 1, 0, 0},
+    {"incr", 2, 1, 1, 1, 0, CMD_WRITE},
+    {"incrby", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"incrbyfloat", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"info", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"keys", 2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"lastsave", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"latency", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"lcs", -3, 1, 2, 1, 0, 0},
+    {"lindex", 3, 1, 1, 1, 0, 0},
+    {"linsert", 5, 1, 1, 1, 0, CMD_WRITE},
+    {"llen", 2, 1, 1, 1, 0, 0},
+    {"lmove", 5, 1, 2, 1, 0, CMD_WRITE},
+    {"lmpop", -4, 0, 0, 0, 1, CMD_WRITE},
+    {"lolwut", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"lpop", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"lpos", -3, 1, 1, 1, 0, 0},
+    {"lpush", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"lpushx", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"lrange", 4, 1, 1, 1, 0, 0},
+    {"lrem", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"lset", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"ltrim", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"memory", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"mget", -2, 1, -1, 1, 0, CMD_MULTI},
+    {"migrate", -6, 3, 3, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"module", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"monitor", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"move", 3, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"mset", -3, 1, -1, 2, 0, CMD_WRITE | CMD_MULTI},
+    {"msetnx", -3, 1, -1, 2, 0, CMD_WRITE},
+    {"multi", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"object", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"persist", 2, 1, 1, 1, 0, CMD_WRITE},
+    {"pexpire", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"pexpireat", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"pexpiretime", 2, 1, 1, 1, 0, 0},
+    {"pfadd", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"pfcount", -2, 1, -1, 1, 0, 0},
+    {"pfdebug", 3, 2, 2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"pfmerge", -2, 1, -1, 1, 0, CMD_WRITE},
+    {"pfselftest", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"ping", -1, 0, 0, 0, 0, CMD_PROXY},
+    {"psetex", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"psubscribe", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"psync", -3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"pttl", 2, 1, 1, 1, 0, 0},
+    {"publish", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"pubsub", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"punsubscribe", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"quit", -1, 0, 0, 0, 0, CMD_PROXY},
+    {"randomkey", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"readonly", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"readwrite", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"rename", 3, 1, 2, 1, 0, CMD_WRITE},
+    {"renamenx", 3, 1, 2, 1, 0, CMD_WRITE},
+    {"replconf", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"replicaof", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"reset", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"restore", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"restore-asking", -4, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"ring", -2, 0, 0, 0, 0, CMD_PROXY},
+    {"role", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"rpop", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"rpoplpush", 3, 1, 2, 1, 0, CMD_WRITE},
+    {"rpush", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"rpushx", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"sadd", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"save", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"scan", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"scard", 2, 1, 1, 1, 0, 0},
+    {"script", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"sdiff", -2, 1, -1, 1, 0, 0},
+    {"sdiffstore", -3, 1, -1, 1, 0, CMD_WRITE},
+    {"select", 2, 0, 0, 0, 0, CMD_PROXY},
+    {"set", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"setbit", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"setex", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"setnx", 3, 1, 1, 1, 0, CMD_WRITE},
+    {"setrange", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"shutdown", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"sinter", -2, 1, -1, 1, 0, 0},
+    {"sintercard", -3, 0, 0, 0, 1, 0},
+    {"sinterstore", -3, 1, -1, 1, 0, CMD_WRITE},
+    {"sismember", 3, 1, 1, 1, 0, 0},
+    {"slaveof", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"slowlog", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"smembers", 2, 1, 1, 1, 0, 0},
+    {"smismember", -3, 1, 1, 1, 0, 0},
+    {"smove", 4, 1, 2, 1, 0, CMD_WRITE},
+    {"sort", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"sort_ro", -2, 1, 1, 1, 0, 0},
+    {"spop", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"spublish", 3, 1, 1, 1, 0, CMD_UNSUPPORTED},
+    {"srandmember", -2, 1, 1, 1, 0, 0},
+    {"srem", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"sscan", -3, 1, 1, 1, 0, 0},
+    {"ssubscribe", -2, 1, -1, 1, 0, CMD_UNSUPPORTED},
+    {"strlen", 2, 1, 1, 1, 0, 0},
+    {"subscribe", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"substr", 4, 1, 1, 1, 0, 0},
+    {"sunion", -2, 1, -1, 1, 0, 0},
+    {"sunionstore", -3, 1, -1, 1, 0, CMD_WRITE},
+    {"sunsubscribe", -1, 1, -1, 1, 0, CMD_UNSUPPORTED},
+    {"swapdb", 3, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"sync", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"time", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"touch", -2, 1, -1, 1, 0, CMD_MULTI},
+    {"ttl", 2, 1, 1, 1, 0, 0},
+    {"type", 2, 1, 1, 1, 0, 0},
+    {"unlink", -2, 1, -1, 1, 0, CMD_WRITE | CMD_MULTI},
+    {"unsubscribe", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"unwatch", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"wait", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"watch", -2, 1, -1, 1, 0, CMD_UNSUPPORTED},
+    {"xack", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"xadd", -5, 1, 1, 1, 0, CMD_WRITE},
+    {"xautoclaim", -6, 1, 1, 1, 0, CMD_WRITE},
+    {"xclaim", -6, 1, 1, 1, 0, CMD_WRITE},
+    {"xdel", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"xgroup", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"xinfo", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"xlen", 2, 1, 1, 1, 0, 0},
+    {"xpending", -3, 1, 1, 1, 0, 0},
+    {"xrange", -4, 1, 1, 1, 0, 0},
+    {"xread", -4, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"xreadgroup", -7, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"xrevrange", -4, 1, 1, 1, 0, 0},
+    {"xsetid", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"xtrim", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"zadd", -4, 1, 1, 1, 0, CMD_WRITE},
+    {"zcard", 2, 1, 1, 1, 0, 0},
+    {"zcount", 4, 1, 1, 1, 0, 0},
+    {"zdiff", -3, 0, 0, 0, 1, 0},
+    {"zdiffstore", -4, 1, 1, 1, 2, CMD_WRITE},
+    {"zincrby", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"zinter", -3, 0, 0, 0, 1, 0},
+    {"zintercard", -3, 0, 0, 0, 1, 0},
+    {"zinterstore", -4, 1, 1, 1, 2, CMD_WRITE},
+    {"zlexcount", 4, 1, 1, 1, 0, 0},
+    {"zmpop", -4, 0, 0, 0, 1, CMD_WRITE},
+    {"zmscore", -3, 1, 1, 1, 0, 0},
+    {"zpopmax", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"zpopmin", -2, 1, 1, 1, 0, CMD_WRITE},
+    {"zrandmember", -2, 1, 1, 1, 0, 0},
+    {"zrange", -4, 1, 1, 1, 0, 0},
+    {"zrangebylex", -4, 1, 1, 1, 0, 0},
+    {"zrangebyscore", -4, 1, 1, 1, 0, 0},
+    {"zrangestore", -5, 1, 2, 1, 0, CMD_WRITE},
+    {"zrank", 3, 1, 1, 1, 0, 0},
+    {"zrem", -3, 1, 1, 1, 0, CMD_WRITE},
+    {"zremrangebylex", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"zremrangebyrank", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"zremrangebyscore", 4, 1, 1, 1, 0, CMD_WRITE},
+    {"zrevrange", -4, 1, 1, 1, 0, 0},
+    {"zrevrangebylex", -4, 1, 1, 1, 0, 0},
+    {"zrevrangebyscore", -4, 1, 1, 1, 0, 0},
+    {"zrevrank", 3, 1, 1, 1, 0, 0},
+    {"zscan", -3, 1, 1, 1, 0, 0},
+    {"zscore", 3, 1, 1, 1, 0, 0},
+    {"zunion", -3, 0, 0, 0, 1, 0},
+    {"zunionstore", -4, 1, 1, 1, 2, CMD_WRITE},
+};
+
+#define COMMAND_N (sizeof(command_table) / sizeof(command_table[0]))
+
+static int command_cmp(const char *name, size_t len, const char *entry)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)name[i], b = (unsigned char)entry[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (unsigned char)(a - 'A' + 'a');
+        if (b == '\0' || a != b)
+            return (int)a - (int)b;
+    }
+    return entry[len] == '\0' ? 0 : -1;
+}
+
+const command_t *command_lookup(const char *name, size_t len)
+{
+    size_t lo = 0, hi = COMMAND_N;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = command_cmp(name, len, command_table[mid].name);
+        if (c == 0)
+            return &command_table[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+size_t command_count(void)
+{
+    return COMMAND_N;
+}
+
+int command_arity_ok(const command_t *c, size_t argc)
+{
+    if (c->arity >= 0)
+        return argc == (size_t)c->arity;
+    return argc >= (size_t)-c->arity;
+}
+
+static int command_number(const char *s, size_t len, long *out)
+{
+    long v = 0;
+    if (len == 0 || len > 9)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
+                  size_t argc, size_t *keys, size_t cap)
+{
+    size_t n = 0;
+    if (c->first > 0 && (size_t)c->first < argc) {
+        long last = c->last < 0 ? (long)argc + c->last : c->last;
+        if (last >= (long)argc)
+            last = (long)argc - 1;
+        for (long i = c->first; i <= last && n < cap; i += c->step)
+            keys[n++] = (size_t)i;
+    }
+    if (c->numkeys > 0 && (size_t)c->numkeys < argc) {
+        long nk;
+        const resp_arg_t *a = &args[c->numkeys];
+        if (command_number(base + a->off, a->len, &nk) < 0 ||
+            (size_t)c->numkeys + 1 + (size_t)nk > argc)
+            return -1;
+        for (long i = 0; i < nk && n < cap; i++)
+            keys[n++] = (size_t)c->numkeys + 1 + (size_t)i;
+    }
+    return (long)n;
+}

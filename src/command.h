@@ -1,0 +1,41 @@
+/*
+ * command.h - the command table: every Redis 7 command with its arity and
+ * key positions (as Redis's COMMAND reports them) and what ringproxy does
+ * with it.
+ */
+#ifndef RP_COMMAND_H
+#define RP_COMMAND_H
+
+#include <stddef.h>
+
+#include "resp.h"
+
+#define CMD_WRITE       0x01 /* may change a key: refused on ro vnodes */
+#define CMD_MULTI       0x02 /* split by pnode and merged (MGET, MSET, DEL...) */
+#define CMD_PROXY       0x04 /* answered by the proxy itself */
+#define CMD_UNSUPPORTED 0x08 /* cannot be routed: not supported */
+
+typedef struct command {
+    const char *name;  /* lower case */
+    int arity;         /* > 0 exact argc, < 0 at least -arity */
+    int first;         /* first key's index, 0 = no fixed keys */
+    int last;          /* last key's index; < 0 counts from the end */
+    int step;
+    int numkeys;       /* index of a numkeys argument whose keys follow it */
+    unsigned flags;
+} command_t;
+
+/* The command named by the bytes (any case), or NULL. Allocates nothing. */
+const command_t *command_lookup(const char *name, size_t len);
+size_t command_count(void);
+int command_arity_ok(const command_t *c, size_t argc);
+
+/*
+ * The indexes of a request's keys, in order, into keys (room for cap).
+ * Returns how many there are, or -1 when a numkeys argument is not a
+ * number in range. base holds the request bytes the args slice.
+ */
+long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
+                  size_t argc, size_t *keys, size_t cap);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * config.h - ringproxy's options: defaults, the config file
+ * (etc/ringproxy.conf documents every option) and validation.
+ */
+#ifndef RP_CONFIG_H
+#define RP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONFIG_ERRLEN 512
+
+typedef struct config {
+    char *ring;
+    char *listen;
+    int threads;               /* 0 = number of cores */
+    char *admin;               /* NULL or "" = off */
+    char *pidfile;             /* NULL or "" = none */
+    log_level_t log_level;
+    int syslog;
+    int connect_timeout_ms;
+    int server_timeout_ms;     /* 0 = none */
+    int backend_connections;
+    int preconnect;
+    int reconnect_min_ms;
+    int reconnect_max_ms;
+    int client_idle_timeout;   /* seconds, 0 = none */
+    int max_clients;
+    uint64_t max_request_bytes;
+    int max_pipeline;
+    int hash_tags;
+    int dirname_routing;
+} config_t;
+
+/* Options marked (reload) in etc/ringproxy.conf change while workers run:
+ * read them with CONFIG_GET; reload.c stores them atomically. */
+#define CONFIG_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+void config_init(config_t *c);
+void config_free(config_t *c);
+/* Sets one option by its config-file name from its text value. */
+int config_set(config_t *c, const char *name, const char *value, char *err);
+/* Reads "option value" lines from path. */
+int config_load(config_t *c, const char *path, char *err);
+/* Checks cross-option constraints once everything is set. */
+int config_validate(const config_t *c, char *err);
+
+#endif

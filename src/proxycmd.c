@@ -1,0 +1,191 @@
+/*
+ * proxycmd.c - replies built in the request's own reply buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "proxycmd.h"
+#include "ring.h"
+#include "router.h"
+#include "worker.h"
+
+static int proxycmd_is(const char *s, size_t len, const char *word)
+{
+    return strlen(word) == len && strncasecmp(s, word, len) == 0;
+}
+
+static int proxycmd_digits(const char *s, size_t len)
+{
+    if (len == 0 || len > 9)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    }
+    return 1;
+}
+
+static void proxycmd_bulk(struct evbuffer *out, const char *s, size_t len)
+{
+    evbuffer_add_printf(out, "$%zu\r\n", len);
+    evbuffer_add(out, s, len);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+static void proxycmd_bulk_str(struct evbuffer *out, const char *s)
+{
+    proxycmd_bulk(out, s, strlen(s));
+}
+
+static void proxycmd_ring(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
+                          size_t argc)
+{
+    worker_t *w = c->worker;
+    const ring_t *ring = w->rr->ring;
+    const char *sub = base + args[1].off;
+    size_t sublen = args[1].len;
+
+    if (proxycmd_is(sub, sublen, "info")) {
+        char info[512];
+        int n = snprintf(info, sizeof(info),
+                         "generation:%llu\r\nalgorithm:%s\r\nvnodes:%u\r\npnodes:%zu\r\n"
+                         "ro_vnodes:%zu\r\n",
+                         (unsigned long long)ring_generation(ring), ring_algo_name(ring_algo(ring)),
+                         ring_vnode_count(ring), ring_pnode_count(ring), ring_ro_count(ring));
+        proxycmd_bulk(r->reply, info, (size_t)n);
+    } else if (proxycmd_is(sub, sublen, "node")) {
+        if (argc != 3) {
+            request_error(r, "ERR wrong number of arguments for 'ring|node' command");
+            return;
+        }
+        ring_node_t node;
+        router_lookup(w, base + args[2].off, args[2].len, &node);
+        const char *data = ring_vnode_data(ring, node.vnode);
+        evbuffer_add_printf(r->reply, "*3\r\n:%u\r\n", node.vnode);
+        proxycmd_bulk_str(r->reply, node.name);
+        if (data != NULL)
+            proxycmd_bulk_str(r->reply, data);
+        else
+            evbuffer_add(r->reply, "$-1\r\n", 5);
+    } else {
+        router_unsupported(r, sub, sublen, " as a RING subcommand (try RING INFO or RING NODE key)");
+        return;
+    }
+    request_done(r);
+}
+
+static void proxycmd_hello(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+{
+    if (argc >= 2) {
+        const char *v = base + args[1].off;
+        size_t len = args[1].len;
+        if (!proxycmd_digits(v, len)) {
+            request_error(r, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (!proxycmd_is(v, len, "2")) {
+            request_error(r, "NOPROTO sorry, this protocol version is not supported");
+            return;
+        }
+    }
+    for (size_t i = 2; i < argc; i++) {
+        if (proxycmd_is(base + args[i].off, args[i].len, "setname") && i + 1 < argc) {
+            i++;
+        } else {
+            router_unsupported(r, "HELLO", 5, " with AUTH or other options");
+            return;
+        }
+    }
+    evbuffer_add_printf(r->reply, "*14\r\n");
+    proxycmd_bulk_str(r->reply, "server");
+    proxycmd_bulk_str(r->reply, "ringproxy");
+    proxycmd_bulk_str(r->reply, "version");
+    proxycmd_bulk_str(r->reply, RINGPROXY_VERSION);
+    proxycmd_bulk_str(r->reply, "proto");
+    evbuffer_add(r->reply, ":2\r\n", 4);
+    proxycmd_bulk_str(r->reply, "id");
+    evbuffer_add(r->reply, ":0\r\n", 4);
+    proxycmd_bulk_str(r->reply, "mode");
+    proxycmd_bulk_str(r->reply, "standalone");
+    proxycmd_bulk_str(r->reply, "role");
+    proxycmd_bulk_str(r->reply, "master");
+    proxycmd_bulk_str(r->reply, "modules");
+    evbuffer_add(r->reply, "*0\r\n", 4);
+    request_done(r);
+}
+
+/* CONFIG GET answers what clients probe at start (redis-benchmark asks for
+ * save and appendonly) as a Redis without persistence would. */
+static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+{
+    if (!proxycmd_is(base + args[1].off, args[1].len, "get") || argc != 3) {
+        router_unsupported(r, "CONFIG", 6, " except CONFIG GET parameter");
+        return;
+    }
+    const char *p = base + args[2].off;
+    size_t len = args[2].len;
+    if (proxycmd_is(p, len, "save") || proxycmd_is(p, len, "appendonly")) {
+        evbuffer_add(r->reply, "*2\r\n", 4);
+        proxycmd_bulk(r->reply, p, len);
+        proxycmd_bulk_str(r->reply, proxycmd_is(p, len, "save") ? "" : "no");
+    } else {
+        evbuffer_add(r->reply, "*0\r\n", 4);
+    }
+    request_done(r);
+}
+
+static void proxycmd_command(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+{
+    if (argc >= 2 && proxycmd_is(base + args[1].off, args[1].len, "count"))
+        evbuffer_add_printf(r->reply, ":%zu\r\n", command_count());
+    else
+        evbuffer_add(r->reply, "*0\r\n", 4);
+    request_done(r);
+}
+
+void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                     const resp_arg_t *args, size_t argc)
+{
+    const char *name = cmd->name;
+
+    if (strcmp(name, "ping") == 0) {
+        if (argc > 2) {
+            request_error(r, "ERR wrong number of arguments for 'ping' command");
+            return;
+        }
+        if (argc == 2)
+            proxycmd_bulk(r->reply, base + args[1].off, args[1].len);
+        else
+            evbuffer_add(r->reply, "+PONG\r\n", 7);
+        request_done(r);
+    } else if (strcmp(name, "echo") == 0) {
+        proxycmd_bulk(r->reply, base + args[1].off, args[1].len);
+        request_done(r);
+    } else if (strcmp(name, "quit") == 0) {
+        evbuffer_add(r->reply, "+OK\r\n", 5);
+        client_shutdown(c);
+        request_done(r);
+    } else if (strcmp(name, "select") == 0) {
+        const char *v = base + args[1].off;
+        size_t len = args[1].len;
+        if (proxycmd_is(v, len, "0"))
+            evbuffer_add(r->reply, "+OK\r\n", 5);
+        else if (proxycmd_digits(v, len))
+            evbuffer_add_printf(r->reply, "-ERR DB index is out of range (ringproxy serves db 0 only)\r\n");
+        else
+            evbuffer_add_printf(r->reply, "-ERR value is not an integer or out of range\r\n");
+        request_done(r);
+    } else if (strcmp(name, "command") == 0) {
+        proxycmd_command(r, base, args, argc);
+    } else if (strcmp(name, "hello") == 0) {
+        proxycmd_hello(r, base, args, argc);
+    } else if (strcmp(name, "config") == 0) {
+        proxycmd_config(r, base, args, argc);
+    } else {
+        proxycmd_ring(c, r, base, args, argc);
+    }
+}

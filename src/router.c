@@ -1,0 +1,207 @@
+/*
+ * router.c - the request path after parsing. Single-key commands (the hot
+ * path) are looked up on the key slice in place and their original bytes
+ * moved to the backend; everything else branches off here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "command.h"
+#include "multikey.h"
+#include "proxycmd.h"
+#include "router.h"
+#include "worker.h"
+
+#define ROUTER_MAX_KEYS 256
+
+void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
+{
+    if (CONFIG_GET(cfg->hash_tags)) {
+        const char *open = memchr(key, '{', len);
+        if (open != NULL) {
+            const char *start = open + 1;
+            const char *close = memchr(start, '}', len - (size_t)(start - key));
+            if (close != NULL && close > start) {
+                *rk = start;
+                *rklen = (size_t)(close - start);
+                return;
+            }
+        }
+    }
+    if (CONFIG_GET(cfg->dirname_routing)) {
+        for (size_t i = len; i > 0; i--) {
+            if (key[i - 1] == '/') {
+                *rk = key;
+                *rklen = i - 1;
+                return;
+            }
+        }
+    }
+    *rk = key;
+    *rklen = len;
+}
+
+void router_lookup(worker_t *w, const char *key, size_t len, ring_node_t *out)
+{
+    const char *rk;
+    size_t rklen;
+    router_key(w->cfg, key, len, &rk, &rklen);
+    ring_lookup(w->rr->ring, rk, rklen, out);
+}
+
+/* At most max bytes of s for an error text: CR and LF become spaces, as
+ * Redis does, so the reply stays one line. */
+static void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    if (n > cap - 1)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+    out[n] = '\0';
+}
+
+static void router_unknown(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+{
+    char name[129], rest[160], arg[129];
+    size_t n = 0;
+    router_printable(name, sizeof(name), base + args[0].off, args[0].len, 128);
+    rest[0] = '\0';
+    for (size_t i = 1; i < argc && n < 128; i++) {
+        router_printable(arg, sizeof(arg), base + args[i].off, args[i].len, 128 - n);
+        n += (size_t)snprintf(rest + n, sizeof(rest) - n, "'%s' ", arg);
+    }
+    request_error(r, "ERR unknown command '%s', with args beginning with: %s", name, rest);
+}
+
+void router_unsupported(request_t *r, const char *name, size_t len, const char *why)
+{
+    char buf[129];
+    router_printable(buf, sizeof(buf), name, len, 128);
+    STAT_INC(r->worker->stats.err_unsupported);
+    request_error(r, "ERR command '%s' is not supported by ringproxy%s", buf, why);
+}
+
+/* The request bytes router_unknown shows: 128 bytes of arguments at most,
+ * quotes included, as Redis counts them. */
+static size_t router_error_span(const resp_arg_t *args, size_t argc)
+{
+    size_t need = args[0].off + (args[0].len < 128 ? args[0].len : 128), shown = 0;
+    for (size_t i = 1; i < argc && shown < 128; i++) {
+        size_t l = args[i].len < 128 - shown ? args[i].len : 128 - shown;
+        need = args[i].off + l;
+        shown += l + 3;
+    }
+    return need;
+}
+
+/* Serializes an inline request as a multibulk for the backend. */
+static void router_forward_inline(server_t *s, request_t *r, const char *base,
+                                  const resp_arg_t *args, size_t argc)
+{
+    struct evbuffer *scratch = r->worker->scratch;
+    evbuffer_add_printf(scratch, "*%zu\r\n", argc);
+    for (size_t i = 0; i < argc; i++) {
+        evbuffer_add_printf(scratch, "$%zu\r\n", args[i].len);
+        evbuffer_add(scratch, base + args[i].off, args[i].len);
+        evbuffer_add(scratch, "\r\n", 2);
+    }
+    server_send(s, r, scratch, evbuffer_get_length(scratch));
+}
+
+/* Returns 1 when the request's bytes went to a backend, 0 when it was
+ * answered here (and its bytes are still in the buffer). */
+static int router_route(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                         const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total)
+{
+    worker_t *w = c->worker;
+    size_t keys[ROUTER_MAX_KEYS];
+    ring_node_t node, other;
+
+    long nkeys = command_keys(cmd, base, args, argc, keys, ROUTER_MAX_KEYS);
+    if (nkeys < 0) {
+        request_error(r, "ERR numkeys is not an integer or out of range");
+        return 0;
+    }
+    if (nkeys == 0) {
+        router_unsupported(r, base + args[0].off, args[0].len, " without keys");
+        return 0;
+    }
+    router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
+    int ro = node.flags & RING_VNODE_RO;
+    uint32_t ro_vnode = node.vnode;
+    for (long i = 1; i < nkeys; i++) {
+        router_lookup(w, base + args[keys[i]].off, args[keys[i]].len, &other);
+        if (other.vnode != node.vnode) {
+            router_unsupported(r, base + args[0].off, args[0].len,
+                               " when its keys are on different vnodes");
+            return 0;
+        }
+    }
+    if (ro && (cmd->flags & CMD_WRITE)) {
+        STAT_INC(w->stats.err_readonly);
+        request_error(r, "READONLY vnode %u is read-only (resharding)", ro_vnode);
+        return 0;
+    }
+    server_t *s = w->map[node.pnode];
+    if (cmd->flags & CMD_WRITE)
+        STAT_INC(w->stats.req_write);
+    else
+        STAT_INC(w->stats.req_read);
+    if (c->parser.is_inline) {
+        router_forward_inline(s, r, base, args, argc);
+        return 0;
+    }
+    server_send(s, r, in, total);
+    return 1;
+}
+
+void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total)
+{
+    resp_parser_t *p = &c->parser;
+    const resp_arg_t *args = p->args;
+    size_t argc = p->nargs;
+    const char *base;
+
+    if (p->is_inline)
+        base = p->inl;
+    else
+        base = (const char *)evbuffer_pullup(in, (ev_ssize_t)(args[0].off + args[0].len));
+    const command_t *cmd = command_lookup(base + args[0].off, args[0].len);
+
+    if (!p->is_inline) {
+        /* Single-key commands need only the bytes up to the key in one
+         * piece; the rest can stay where it is, however large. */
+        size_t need = total;
+        if (cmd != NULL && cmd->flags == (cmd->flags & CMD_WRITE) && cmd->numkeys == 0 &&
+            cmd->first == cmd->last && (size_t)cmd->first < argc)
+            need = args[cmd->first].off + args[cmd->first].len;
+        else if (cmd == NULL || (cmd->flags & CMD_UNSUPPORTED))
+            need = router_error_span(args, argc);
+        if (need > total)
+            need = total;
+        base = (const char *)evbuffer_pullup(in, (ev_ssize_t)need);
+    }
+
+    if (cmd == NULL) {
+        STAT_INC(r->worker->stats.err_command);
+        router_unknown(r, base, args, argc);
+    } else if (cmd->flags & CMD_UNSUPPORTED) {
+        router_unsupported(r, base + args[0].off, args[0].len, "");
+    } else if (!command_arity_ok(cmd, argc)) {
+        STAT_INC(r->worker->stats.err_command);
+        request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
+    } else if (cmd->flags & CMD_PROXY) {
+        STAT_INC(r->worker->stats.req_proxy);
+        proxycmd_handle(c, r, cmd, base, args, argc);
+    } else if (cmd->flags & CMD_MULTI) {
+        STAT_INC(r->worker->stats.req_multi);
+        multikey_dispatch(c, r, cmd, base, args, argc, in, total);
+        return;
+    } else if (router_route(c, r, cmd, base, args, argc, in, total)) {
+        return;
+    }
+    evbuffer_drain(in, total);
+}

@@ -1,0 +1,31 @@
+/*
+ * router.h - where a request goes: the command table says what it is, the
+ * key (or the part of it that routing uses) says which vnode, the ring
+ * says which pnode and whether the vnode is read-only.
+ */
+#ifndef RP_ROUTER_H
+#define RP_ROUTER_H
+
+#include <stddef.h>
+
+#include "client.h"
+#include "config.h"
+#include "request.h"
+#include "ring.h"
+
+struct evbuffer;
+struct worker;
+
+/* The bytes of key that are hashed: the inside of the first non-empty
+ * {...} with hash tags on, else the part before the last '/' with dirname
+ * routing on, else the whole key. */
+void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen);
+/* Looks key up in w's current ring. */
+void router_lookup(struct worker *w, const char *key, size_t len, ring_node_t *out);
+/* "-ERR command 'X' is not supported by ringproxy" plus why (may be ""). */
+void router_unsupported(request_t *r, const char *name, size_t len, const char *why);
+/* Handles one complete request of total bytes at the head of in; consumes
+ * them whatever happens. r is already queued on c. */
+void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * stats.h - counters. Each worker owns one stats_t and is its only writer;
+ * the admin endpoint sums them. Relaxed atomic stores and loads make the
+ * cross-thread reads well defined at the cost of a plain add.
+ */
+#ifndef RP_STATS_H
+#define RP_STATS_H
+
+#include <stdint.h>
+
+typedef struct stats {
+    uint64_t req_read;        /* routed single-key reads */
+    uint64_t req_write;       /* routed single-key writes */
+    uint64_t req_multi;       /* split multi-key requests and same-pnode ones */
+    uint64_t req_proxy;       /* answered by the proxy */
+    uint64_t err_readonly;
+    uint64_t err_unavailable;
+    uint64_t err_protocol;
+    uint64_t err_unsupported;
+    uint64_t err_command;     /* unknown command, arity */
+    uint64_t clients_accepted;
+    uint64_t clients_rejected;
+} stats_t;
+
+/* Per-pnode counters: one slot per worker, so no two threads write one
+ * cache line. Entries live until exit (the set of pnode names only grows,
+ * and slowly), so a pointer to a slot stays valid across ring swaps. */
+#define STATS_LAT_BUCKETS 12
+extern const double stats_lat_bounds_ms[STATS_LAT_BUCKETS];
+
+typedef struct stats_pnode_slot {
+    uint64_t requests;
+    uint64_t errors;           /* error replies made for it by the proxy */
+    uint64_t inflight;
+    uint64_t lat[STATS_LAT_BUCKETS + 1]; /* replies by latency bucket; last = +Inf */
+    uint64_t lat_sum_us;
+} __attribute__((aligned(64))) stats_pnode_slot_t;
+
+typedef struct stats_pnode {
+    struct stats_pnode *next;
+    char *name;
+    stats_pnode_slot_t *slots;
+} stats_pnode_t;
+
+int stats_init(int nworkers);
+void stats_free(void);
+/* The slot of worker for pnode name (created on first use); NULL if out
+ * of memory. Takes a lock: call when a connection is set up, not per
+ * request. */
+stats_pnode_slot_t *stats_pnode_slot(const char *name, int worker);
+/* Records one reply that took us microseconds. Worker thread only. */
+void stats_pnode_latency(stats_pnode_slot_t *s, uint64_t us);
+/* Calls fn for every pnode with its slots summed, under the lock. */
+void stats_pnode_each(void (*fn)(const char *name, const stats_pnode_slot_t *sum, void *arg),
+                      void *arg);
+
+#define STAT_INC(field) __atomic_store_n(&(field), (field) + 1, __ATOMIC_RELAXED)
+#define STAT_ADD(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
+#define STAT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define STAT_DEC(field) __atomic_store_n(&(field), (field) - 1, __ATOMIC_RELAXED)
+
+#endif
