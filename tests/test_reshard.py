@@ -162,6 +162,8 @@ class ReshardCase(unittest.TestCase):
     """Three redis-servers A, B, C; a ring of 64 vnodes over A and B; keys
     of every type placed by get-node."""
 
+    nvnodes = NVNODES
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="test_reshard.")
         self.servers = []
@@ -170,7 +172,7 @@ class ReshardCase(unittest.TestCase):
         self.a, self.b, self.c = self.servers
         self.ring = os.path.join(self.tmp, "ring")
         self.state = self.ring + ".reshard"
-        rc, out, err = run("create", "-l", self.ring, "-v", str(NVNODES), "-p",
+        rc, out, err = run("create", "-l", self.ring, "-v", str(self.nvnodes), "-p",
                            "%s,%s" % (self.a.name, self.b.name))
         self.assertEqual(rc, 0, err)
         self.expected = {}
