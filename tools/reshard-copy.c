@@ -40,6 +40,7 @@ typedef struct {
     size_t *len;
     const reshard_move_t **move;
     size_t n;
+    size_t scanned; /* keys in the SCAN page, selected or not */
 } io_page_t;
 
 typedef int (*io_page_fn)(reshard_io_t *io, size_t pnode, const io_page_t *pg, void *arg, char *err);
@@ -228,7 +229,8 @@ static uint32_t key_vnode(const reshard_io_t *io, const char *key, size_t len)
 }
 
 /* SCANs all of pnode and hands fn, page by page, the keys of selected
- * vnodes whose move starts there (from_side) or ends there. */
+ * vnodes whose move starts there (from_side) or ends there; fn returns -1
+ * to fail, 1 to stop early, 0 to go on. */
 static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn fn, void *arg, char *err)
 {
     char cursor[32] = "0";
@@ -273,6 +275,7 @@ static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn 
             }
         }
         pg.n = 0;
+        pg.scanned = keys->nelem;
         for (i = 0; i < keys->nelem; i++) {
             const redis_reply_t *k = keys->elem[i];
             int32_t m;
@@ -284,9 +287,9 @@ static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn 
             pg.len[pg.n] = k->len;
             pg.move[pg.n++] = &io->moves[m];
         }
-        rc = pg.n > 0 ? fn(io, pnode, &pg, arg, err) : 0;
+        rc = fn(io, pnode, &pg, arg, err);
         redis_reply_free(r);
-        if (rc < 0)
+        if (rc != 0)
             goto out;
         rc = -1;
         if (io->progress != NULL)
@@ -294,6 +297,7 @@ static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn 
     } while (strcmp(cursor, "0") != 0);
     rc = 0;
 out:
+    rc = rc > 0 ? 0 : rc;
     free(pg.key);
     free(pg.len);
     free(pg.move);
@@ -438,11 +442,13 @@ static int read_n(reshard_io_t *io, size_t idx, redis_reply_t **rs, size_t n, co
 static int bulk_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
 {
     copy_ctx_t *cx = arg;
-    redis_reply_t **rs = calloc(pg->n * 2, sizeof(*rs)), *ok = NULL;
+    redis_reply_t **rs, *ok = NULL;
     size_t i;
     int rc = -1, got = 0;
 
-    if (rs == NULL) {
+    if (pg->n == 0)
+        return 0;
+    if ((rs = calloc(pg->n * 2, sizeof(*rs))) == NULL) {
         snprintf(err, RESHARD_ERRLEN, "out of memory");
         return -1;
     }
@@ -486,11 +492,16 @@ out:
 static int sync_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
 {
     copy_ctx_t *cx = arg;
-    redis_reply_t **s = calloc(pg->n * 2, sizeof(*s)), **t = calloc(pg->n * 2, sizeof(*t)), *r[3] = {0};
-    uint8_t *todo = calloc(pg->n, 1); /* 1 copy again, 2 delete */
+    redis_reply_t **s, **t, *r[3] = {0};
+    uint8_t *todo; /* per key: 1 copy again, 2 delete */
     size_t i, ns = 0, nt = 0;
     int rc = -1, has;
 
+    if (pg->n == 0)
+        return 0;
+    s = calloc(pg->n * 2, sizeof(*s));
+    t = calloc(pg->n * 2, sizeof(*t));
+    todo = calloc(pg->n, 1);
     if (s == NULL || t == NULL || todo == NULL) {
         snprintf(err, RESHARD_ERRLEN, "out of memory");
         goto out;
@@ -747,63 +758,50 @@ static int int_command(reshard_io_t *io, size_t idx, const char *name, long long
     return 0;
 }
 
-/* Samples a source: up to IO_SAMPLE_PAGES pages of SCAN, with MEMORY
- * USAGE for each moving key seen. */
-static int estimate_source(reshard_io_t *io, size_t src, char *err)
+typedef struct {
+    uint64_t seen, moving, bytes;
+    int pages;
+} sample_ctx_t;
+
+/* One page of the sample: MEMORY USAGE of every moving key, pipelined. */
+static int sample_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
 {
-    char cursor[32] = "0";
-    uint64_t seen = 0, moving = 0, bytes = 0;
-    long long total;
-    int pages = 0;
+    sample_ctx_t *cx = arg;
+    redis_reply_t *u = NULL;
     size_t i;
 
-    if (int_command(io, src, "DBSIZE", &total, err) < 0)
-        return -1;
-    do {
-        const char *argv[] = {"SCAN", cursor, "COUNT", IO_SCAN_COUNT};
-        size_t lens[] = {4, strlen(cursor), 5, strlen(IO_SCAN_COUNT)}, n = 0;
-        redis_reply_t *r = NULL, *keys, *u = NULL;
-        if (append(io, src, 4, argv, lens, err) < 0 || read_reply(io, src, &r, "SCAN", err) < 0)
+    for (i = 0; i < pg->n; i++) {
+        const char *mu[] = {"MEMORY", "USAGE", pg->key[i]};
+        size_t ml[] = {6, 5, pg->len[i]};
+        if (append(io, src, 3, mu, ml, err) < 0)
             return -1;
-        if (r->type != REDIS_REPLY_ARRAY || r->nelem != 2 || r->elem[0]->len >= sizeof(cursor) ||
-            r->elem[1]->type != REDIS_REPLY_ARRAY) {
-            redis_reply_free(r);
-            return conn_fail(io, src, "SCAN: unexpected reply", err);
-        }
-        memcpy(cursor, r->elem[0]->str, r->elem[0]->len + 1);
-        keys = r->elem[1];
-        for (i = 0; i < keys->nelem; i++) {
-            const redis_reply_t *k = keys->elem[i];
-            int32_t m = io->sel[key_vnode(io, k->str, k->len)];
-            seen++;
-            if (m < 0 || io->moves[m].from != src)
-                continue;
-            {
-                const char *mu[] = {"MEMORY", "USAGE", k->str};
-                size_t ml[] = {6, 5, k->len};
-                if (append(io, src, 3, mu, ml, err) < 0) {
-                    redis_reply_free(r);
-                    return -1;
-                }
-            }
-            n++;
-        }
-        moving += n;
-        redis_reply_free(r);
-        for (i = 0; i < n; i++) {
-            if (read_reply(io, src, &u, "MEMORY USAGE", err) < 0)
-                return -1;
-            bytes += u->type == REDIS_REPLY_INTEGER ? (uint64_t)u->integer : 0;
-            redis_reply_free(u);
-        }
-    } while (strcmp(cursor, "0") != 0 && ++pages < IO_SAMPLE_PAGES);
-    if (strcmp(cursor, "0") == 0)
+    }
+    for (i = 0; i < pg->n; i++) {
+        if (read_reply(io, src, &u, "MEMORY USAGE", err) < 0)
+            return -1;
+        cx->bytes += u->type == REDIS_REPLY_INTEGER ? (uint64_t)u->integer : 0;
+        redis_reply_free(u);
+    }
+    cx->seen += pg->scanned;
+    cx->moving += pg->n;
+    return ++cx->pages == IO_SAMPLE_PAGES;
+}
+
+/* Samples a source: up to IO_SAMPLE_PAGES pages of SCAN. */
+static int estimate_source(reshard_io_t *io, size_t src, char *err)
+{
+    sample_ctx_t cx = {0};
+    long long total;
+
+    if (int_command(io, src, "DBSIZE", &total, err) < 0 || scan_pnode(io, src, 1, sample_page, &cx, err) < 0)
+        return -1;
+    if (cx.pages < IO_SAMPLE_PAGES)
         printf("  from %s: %llu keys, %llu bytes (all %llu keys scanned)\n", io->plan->pnodes[src],
-               (unsigned long long)moving, (unsigned long long)bytes, (unsigned long long)seen);
+               (unsigned long long)cx.moving, (unsigned long long)cx.bytes, (unsigned long long)cx.seen);
     else {
-        double f = seen ? (double)total / (double)seen : 0;
+        double f = cx.seen ? (double)total / (double)cx.seen : 0;
         printf("  from %s: ~%.0f keys, ~%.0f bytes (estimated from %llu of %lld keys)\n", io->plan->pnodes[src],
-               (double)moving * f, (double)bytes * f, (unsigned long long)seen, total);
+               (double)cx.moving * f, (double)cx.bytes * f, (unsigned long long)cx.seen, total);
     }
     return 0;
 }
