@@ -15,7 +15,9 @@ started here on a free port and killed by PID; every wait is bounded.
 import http.server
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import shlex
 import signal
@@ -47,13 +49,13 @@ class Redis:
     """A redis-server of our own: started on a free port, and checked to be
     ours (its process_id is our child's pid) before anything writes to it."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, *extra):
         for _ in range(20):
             self.port = free_port()
             self.proc = subprocess.Popen(
                 ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                  "--appendonly", "no", "--dir", tmp,
-                 "--logfile", os.path.join(tmp, "redis-%d.log" % self.port)],
+                 "--logfile", os.path.join(tmp, "redis-%d.log" % self.port), *extra],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.time() + 5
             while time.time() < deadline and self.proc.poll() is None:
@@ -322,6 +324,27 @@ class TestReshard(ReshardCase):
         self.assertIn("is done; nothing to do", out)
         self.assertEqual(self.export(), before)
 
+    def test_progress_on_a_terminal(self):
+        self.populate(1200)
+        master, slave = pty.openpty()
+        p = subprocess.Popen([RING_TOOL, "reshard", "-l", self.ring, "--no-proxies",
+                              *self.split_args(4)], stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        out, _ = p.communicate(timeout=TIMEOUT)
+        tty = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            tty += chunk
+        os.close(master)
+        self.assertEqual(p.returncode, 0, tty)
+        self.assertRegex(tty.decode(), r"\rbatch 1/4: vnodes 0/16 moved, \d+ keys copied, \d+ keys/s")
+        self.assertIn(b"moved 16 vnodes", out)
+
     def test_dry_run_changes_nothing(self):
         self.populate(1200)
         before = self.export()
@@ -560,6 +583,13 @@ class TestRefusals(ReshardCase):
         self.populate(200)
         dead = "tcp://127.0.0.1:%d" % free_port()
         self.refused("pnode %s is unreachable" % dead, "--split", self.a.name, "--to", dead)
+
+    def test_target_that_cannot_be_scanned(self):
+        self.populate(200)
+        noscan = Redis(self.tmp, "--rename-command", "SCAN", "")
+        self.servers.append(noscan)
+        self.refused("pnode %s: cannot be scanned: ERR unknown command 'SCAN'" % noscan.name,
+                     "--split", self.a.name, "--to", noscan.name)
 
     def test_proxy_that_does_not_answer(self):
         self.populate(200)
