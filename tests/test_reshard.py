@@ -361,6 +361,30 @@ class TestReshard(ReshardCase):
         self.assertEqual([s.r.dbsize() for s in self.servers], sizes)
         self.assertFalse(os.path.exists(self.state))
 
+    def test_dry_run_estimates_a_big_source(self):
+        """More keys than the sample's 20 pages: the estimate scales up."""
+        bulk = ["bulk:%d" % i for i in range(60000)]
+        where = self.get_nodes(bulk)
+        pipe = self.a.r.pipeline(transaction=False)
+        for k in bulk:
+            if where[k][1] == self.a.name:
+                pipe.set(k, "v" * 100)
+        pipe.execute()
+        moving = set(self.vnodes_of(self.a.name)[1::2])
+        real = sum(1 for k in bulk if where[k][1] == self.a.name and where[k][0] in moving)
+        before = self.export()
+        rc, out, err = self.reshard(*self.split_args(8), "--dry-run")
+        self.assertEqual(rc, 0, err)
+        m = re.search(r"from %s: ~(\d+) keys, ~(\d+) bytes \(estimated from (\d+) of (\d+) keys\)"
+                      % re.escape(self.a.name), out)
+        self.assertIsNotNone(m, out)
+        est, nbytes, seen, total = map(int, m.groups())
+        self.assertEqual(total, self.a.r.dbsize())
+        self.assertLess(seen, total)
+        self.assertTrue(0.7 * real < est < 1.3 * real, (est, real))
+        self.assertGreater(nbytes, est * 100)
+        self.assertEqual(self.export(), before)
+
     def test_vnode_list_and_rebalance(self):
         self.populate(1500)
         # Round robin: the odd vnodes are all on one pnode; move 3 to the other.

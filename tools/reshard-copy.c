@@ -12,6 +12,7 @@
 
 #define IO_TIMEOUT_MS 10000
 #define IO_SCAN_COUNT "1000"
+#define IO_PIPELINE_KEYS 128
 #define IO_SAMPLE_PAGES 20
 
 typedef struct {
@@ -287,7 +288,13 @@ static int scan_pnode(reshard_io_t *io, size_t pnode, int from_side, io_page_fn 
             pg.len[pg.n] = k->len;
             pg.move[pg.n++] = &io->moves[m];
         }
-        rc = fn(io, pnode, &pg, arg, err);
+        /* At most IO_PIPELINE_KEYS keys in flight, so that big values do
+         * not pile up in memory. */
+        for (i = 0, rc = 0; rc == 0 && (i == 0 || i < pg.n); i += IO_PIPELINE_KEYS) {
+            io_page_t part = {pg.key + i, pg.len + i, pg.move + i, 0, i == 0 ? pg.scanned : 0};
+            part.n = pg.n - i < IO_PIPELINE_KEYS ? pg.n - i : IO_PIPELINE_KEYS;
+            rc = fn(io, pnode, &part, arg, err);
+        }
         redis_reply_free(r);
         if (rc != 0)
             goto out;
@@ -760,16 +767,21 @@ static int int_command(reshard_io_t *io, size_t idx, const char *name, long long
 
 typedef struct {
     uint64_t seen, moving, bytes;
-    int pages;
+    int pages, stopped;
 } sample_ctx_t;
 
-/* One page of the sample: MEMORY USAGE of every moving key, pipelined. */
+/* One page of the sample (or a part of one: only the first part counts
+ * the page's keys): MEMORY USAGE of every moving key, pipelined. */
 static int sample_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *arg, char *err)
 {
     sample_ctx_t *cx = arg;
     redis_reply_t *u = NULL;
     size_t i;
 
+    if (pg->scanned > 0 && cx->pages++ == IO_SAMPLE_PAGES) {
+        cx->stopped = 1;
+        return 1;
+    }
     for (i = 0; i < pg->n; i++) {
         const char *mu[] = {"MEMORY", "USAGE", pg->key[i]};
         size_t ml[] = {6, 5, pg->len[i]};
@@ -784,7 +796,7 @@ static int sample_page(reshard_io_t *io, size_t src, const io_page_t *pg, void *
     }
     cx->seen += pg->scanned;
     cx->moving += pg->n;
-    return ++cx->pages == IO_SAMPLE_PAGES;
+    return 0;
 }
 
 /* Samples a source: up to IO_SAMPLE_PAGES pages of SCAN. */
@@ -795,7 +807,7 @@ static int estimate_source(reshard_io_t *io, size_t src, char *err)
 
     if (int_command(io, src, "DBSIZE", &total, err) < 0 || scan_pnode(io, src, 1, sample_page, &cx, err) < 0)
         return -1;
-    if (cx.pages < IO_SAMPLE_PAGES)
+    if (!cx.stopped)
         printf("  from %s: %llu keys, %llu bytes (all %llu keys scanned)\n", io->plan->pnodes[src],
                (unsigned long long)cx.moving, (unsigned long long)cx.bytes, (unsigned long long)cx.seen);
     else {
