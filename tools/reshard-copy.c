@@ -330,11 +330,15 @@ int reshard_io_check(reshard_io_t *io, char *err)
     size_t i;
 
     for (i = 0; i < io->plan->npnodes; i++) {
-        const char *argv[] = {"SCAN", "0", "COUNT", "1"};
-        size_t lens[] = {4, 1, 5, 1};
+        const char *scan[] = {"SCAN", "0", "COUNT", "1"}, *exp[] = {"PEXPIRETIME", "ring-tool:reshard:probe"};
+        size_t sl[] = {4, 1, 5, 1}, el[] = {11, 23};
         redis_reply_t *r = NULL;
-        if (conn(io, i, err) == NULL || append(io, i, 4, argv, lens, err) < 0 ||
+        if (conn(io, i, err) == NULL || append(io, i, 4, scan, sl, err) < 0 ||
             read_reply(io, i, &r, "cannot be scanned", err) < 0)
+            return -1;
+        redis_reply_free(r);
+        /* Expiries are copied to the millisecond with PEXPIRETIME (7.0). */
+        if (append(io, i, 2, exp, el, err) < 0 || read_reply(io, i, &r, "needs Redis 7.0 or later", err) < 0)
             return -1;
         redis_reply_free(r);
     }
