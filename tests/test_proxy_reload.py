@@ -187,7 +187,7 @@ def run(tmp):
     gen += 1
     proxy.send_signal(signal.SIGHUP)
     wait_generation(aport, gen)
-    k2 = next(k for k, (_, p) in zip(keys, lookup(ring, keys)) if p.endswith(":" + port2))
+    k2 = next(k for k, (_, p) in zip(keys[1:], lookup(ring, keys[1:])) if p.endswith(":" + port2))
     check(c.cmd("GET", k2) == b"final", "renamed pnode serves")
     deadline = time.time() + 10
     while "backend retired pnode=%s" % names[2] not in open(logpath).read():

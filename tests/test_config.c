@@ -1,0 +1,110 @@
+/*
+ * test_config.c - the config module: every option of etc/ringproxy.conf is
+ * known and its value there is the built-in default; bad values, unknown
+ * options and cross-option constraints are refused with the line named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* By path: the build directory's config.h (autoconf's) comes first in the
+ * include search. */
+#include "../src/config.h"
+
+static void t_sample_is_the_defaults(void **state)
+{
+    const char *top = getenv("top_srcdir");
+    char path[1024], err[CONFIG_ERRLEN];
+    config_t def, file;
+
+    snprintf(path, sizeof(path), "%s/etc/ringproxy.conf", top ? top : ".");
+    config_init(&def);
+    config_init(&file);
+    /* Start the file's copy from other values so that loading must set them. */
+    assert_int_equal(config_set(&file, "threads", "7", err), 0);
+    assert_int_equal(config_set(&file, "max-pipeline", "3", err), 0);
+    assert_int_equal(config_set(&file, "hash-tags", "yes", err), 0);
+    assert_int_equal(config_set(&file, "log-level", "debug", err), 0);
+    assert_int_equal(config_load(&file, path, err), 0);
+    assert_string_equal(file.ring, def.ring);
+    assert_string_equal(file.listen, def.listen);
+    assert_string_equal(file.admin, def.admin);
+    assert_string_equal(file.pidfile, "");
+    assert_int_equal(file.threads, def.threads);
+    assert_int_equal(file.log_level, def.log_level);
+    assert_int_equal(file.syslog, def.syslog);
+    assert_int_equal(file.connect_timeout_ms, def.connect_timeout_ms);
+    assert_int_equal(file.server_timeout_ms, def.server_timeout_ms);
+    assert_int_equal(file.backend_connections, def.backend_connections);
+    assert_int_equal(file.preconnect, def.preconnect);
+    assert_int_equal(file.reconnect_min_ms, def.reconnect_min_ms);
+    assert_int_equal(file.reconnect_max_ms, def.reconnect_max_ms);
+    assert_int_equal(file.client_idle_timeout, def.client_idle_timeout);
+    assert_int_equal(file.max_clients, def.max_clients);
+    assert_int_equal(file.max_request_bytes, def.max_request_bytes);
+    assert_int_equal(file.max_pipeline, def.max_pipeline);
+    assert_int_equal(file.hash_tags, def.hash_tags);
+    assert_int_equal(file.dirname_routing, def.dirname_routing);
+    assert_int_equal(config_validate(&file, err), 0);
+    config_free(&def);
+    config_free(&file);
+}
+
+static void load_text(const char *text, int want, const char *want_err)
+{
+    char path[] = "/tmp/rp-config-XXXXXX", err[CONFIG_ERRLEN];
+    config_t c;
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    config_init(&c);
+    int rc = config_load(&c, path, err);
+    if (rc == 0)
+        rc = config_validate(&c, err);
+    unlink(path);
+    assert_int_equal(rc, want);
+    if (want_err != NULL)
+        assert_non_null(strstr(err, want_err));
+    config_free(&c);
+}
+
+static void t_file_syntax(void **state)
+{
+    load_text("# comment\n\n  threads 4   # trailing\nhash-tags yes\n", 0, NULL);
+    load_text("threads 4\nbogus 1\n", -1, ":2: unknown option 'bogus'");
+    load_text("threads -1\n", -1, ":1: option threads:");
+    load_text("threads 4x\n", -1, "not an integer");
+    load_text("max-clients 0\n", -1, "max-clients");
+    load_text("hash-tags maybe\n", -1, "not yes or no");
+    load_text("log-level loud\n", -1, "not debug, info, warn or error");
+    load_text("reconnect-min-ms 500\nreconnect-max-ms 100\n", -1, "reconnect-min-ms");
+    load_text("ring\n", -1, "no ring directory");
+}
+
+static void t_missing_file(void **state)
+{
+    config_t c;
+    char err[CONFIG_ERRLEN];
+    config_init(&c);
+    assert_int_equal(config_load(&c, "/nonexistent/ringproxy.conf", err), -1);
+    assert_non_null(strstr(err, "/nonexistent/ringproxy.conf"));
+    config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_sample_is_the_defaults),
+        cmocka_unit_test(t_file_syntax),
+        cmocka_unit_test(t_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
