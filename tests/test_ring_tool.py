@@ -36,7 +36,7 @@ DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 ADDR_ERROR = "is not an address (want tcp://HOST:PORT or tls://HOST:PORT)"
 VERBS = ["create", "get-node", "get-vnode-pnode-and-data", "get-pnodes", "get-vnodes",
          "get-data-vnodes", "remap-vnodes", "add-data", "remove-pnode", "rename-pnode",
-         "print-hash", "diff", "verify", "export", "import"]
+         "print-hash", "diff", "verify", "export", "import", "reshard"]
 
 
 def run(*args, stdin=None):

@@ -2,7 +2,7 @@
  * ring-tool.c - the operator's CLI for ringproxy's hash ring: the verbs of
  * node-fash's fash.js on a LevelDB ring image (shared/design/ring-image.md).
  * This file finds the verb, parses its flags and prints help; the verbs
- * live in ring-tool-read.c and ring-tool-write.c.
+ * live in ring-tool-read.c, ring-tool-write.c and ring-tool-reshard.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -204,6 +204,74 @@ static const rt_verb_t verbs[] = {
      "Example:\n"
      "  ring-tool export -l /var/db/ring | ring-tool import -l /var/db/ring.copy -\n\n"
      EXIT_STATUS},
+    {"reshard", rt_reshard, "lvpPNSTRDBFKHG", "l", 0, 0,
+     "move vnodes and their keys between live pnodes",
+     "Usage: ring-tool reshard -l DIR (--proxies LIST | --no-proxies)\n"
+     "           (-v LIST -p PNODE | --split PNODE --to PNODE | --rebalance [-p PNODE])\n"
+     "           [--batch N] [--state FILE] [--hash-tags] [--dirname-routing]\n"
+     "           [--dry-run | --rollback]\n\n"
+     "Moves vnodes, and the keys on them, from the Redis servers that own them to\n"
+     "other ones while clients keep using the proxies. Each batch of vnodes:\n"
+     "  1. deletes what the target holds of the vnodes (left by an earlier\n"
+     "     attempt), then copies their keys to it (SCAN, DUMP, PEXPIRETIME,\n"
+     "     RESTORE REPLACE ABSTTL, pipelined; expiries kept to the millisecond)\n"
+     "     while they stay writable;\n"
+     "  2. marks the vnodes ro in one commit and reloads every proxy, waiting\n"
+     "     until each serves the new generation (writes to them get -READONLY);\n"
+     "  3. SCANs the source again and reads every key of the vnodes on both\n"
+     "     sides: keys whose DUMP or expiry differ are copied again and read\n"
+     "     back, keys the source no longer has are deleted from the target, so\n"
+     "     that every key's DUMP and expiry on the target equal the source's;\n"
+     "  4. remaps the vnodes to the target and clears ro in one commit, and\n"
+     "     reloads every proxy and waits again;\n"
+     "  5. deletes the moved keys from the source.\n"
+     "The write-blocked window of a batch runs from step 2's commit to the end of\n"
+     "step 4. A summary at the end gives keys and bytes moved, the time, keys/s and\n"
+     "the longest and total blocked window. Progress is shown on a terminal.\n\n"
+     "Which vnodes move:\n"
+     "  -v LIST -p PNODE       the vnodes of LIST go to PNODE (added if new)\n"
+     "  --split PNODE --to NEW every other vnode of PNODE (half of them) goes to NEW\n"
+     "  --rebalance [-p NEW]   the fewest vnodes so that every pnode owns N/P\n"
+     "                         vnodes, give or take one; -p adds an empty pnode first\n"
+     "Vnodes that already have data (such as ro) are refused.\n\n"
+     "Options:\n" OPT_L
+     "  --proxies LIST        every proxy serving the ring, comma-separated, each\n"
+     "                        http://HOST:PORT    its admin endpoint: POST /reload,\n"
+     "                                            then GET /ring until \"generation\"\n"
+     "                                            reaches the committed one\n"
+     "                        PIDFILE@HOST:PORT   SIGHUP to the pid in PIDFILE, then\n"
+     "                                            RING INFO on the client port HOST:PORT\n"
+     "                                            until generation: reaches it\n"
+     "                        Each proxy has 10 s to converge, or the reshard stops\n"
+     "                        and names it.\n"
+     "  --no-proxies          no proxy serves the ring (offline use); --proxies must\n"
+     "                        then be absent, '' or none\n"
+     "  --batch N             vnodes per batch (default 64)\n"
+     "  --state FILE          where progress is recorded (default DIR.reshard, beside\n"
+     "                        the ring's directory); written atomically after each step\n"
+     "  --hash-tags           hash the inside of {...} as the proxy's hash-tags does\n"
+     "  --dirname-routing     hash the part before the last '/' as the proxy's\n"
+     "                        dirname-routing does\n"
+     "  --dry-run             print the plan and the keys and bytes each source would\n"
+     "                        move (estimated with SCAN and MEMORY USAGE); change nothing\n"
+     "  --rollback            end the reshard recorded in FILE: the batch in progress\n"
+     "                        gets ro cleared and keeps its old pnode (its copies on\n"
+     "                        the target are deleted); batches already remapped stay\n"
+     "                        moved\n\n"
+     "Resuming: the state file holds the plan and each completed step. Rerunning the\n"
+     "same command after an error, Ctrl-C or a crash resumes after the last completed\n"
+     "step; every error prints the commands that resume or roll back. A finished\n"
+     "reshard's file says so; rerunning it does nothing (remove the file, or name\n"
+     "another, to start a new one). After --rollback the same command plans afresh from the ring as it is then.\n\n"
+     "Before it changes anything, reshard refuses with an error: a pnode of the plan\n"
+     "that does not answer, cannot be scanned or is older than Redis 7.0, a proxy\n"
+     "that does not answer, a TLS pnode. Every proxy must use the same hash-tags\n"
+     "and dirname-routing settings as the flags given here.\n\n"
+     "Example (split a pnode onto a new one behind two proxies):\n"
+     "  ring-tool reshard -l /var/db/ring --split tcp://10.0.0.1:6379 \\\n"
+     "      --to tcp://10.0.0.3:6379 \\\n"
+     "      --proxies 'http://127.0.0.1:6381,/run/ringproxy2.pid@127.0.0.1:7379'\n\n"
+     EXIT_STATUS},
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -219,6 +287,17 @@ static const struct option long_opts[] = {
     {"algorithm", required_argument, NULL, 'a'},
     {"data", required_argument, NULL, 'd'},
     {"json", no_argument, NULL, 'J'},
+    {"proxies", required_argument, NULL, 'P'},
+    {"no-proxies", no_argument, NULL, 'N'},
+    {"split", required_argument, NULL, 'S'},
+    {"to", required_argument, NULL, 'T'},
+    {"rebalance", no_argument, NULL, 'R'},
+    {"dry-run", no_argument, NULL, 'D'},
+    {"batch", required_argument, NULL, 'B'},
+    {"state", required_argument, NULL, 'F'},
+    {"rollback", no_argument, NULL, 'K'},
+    {"hash-tags", no_argument, NULL, 'H'},
+    {"dirname-routing", no_argument, NULL, 'G'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -316,7 +395,32 @@ static const char *flag_name(int c)
     case 'p': return "-p";
     case 'a': return "-a";
     case 'd': return "-d";
+    case 'P': return "--proxies";
+    case 'N': return "--no-proxies";
+    case 'S': return "--split";
+    case 'T': return "--to";
+    case 'R': return "--rebalance";
+    case 'D': return "--dry-run";
+    case 'B': return "--batch";
+    case 'F': return "--state";
+    case 'K': return "--rollback";
+    case 'H': return "--hash-tags";
+    case 'G': return "--dirname-routing";
     default: return "--json";
+    }
+}
+
+/* The slot of a boolean flag. */
+static int *bool_flag(rt_cmd_t *cmd, int c)
+{
+    switch (c) {
+    case 'N': return &cmd->no_proxies;
+    case 'R': return &cmd->rebalance;
+    case 'D': return &cmd->dry_run;
+    case 'K': return &cmd->rollback;
+    case 'H': return &cmd->hash_tags;
+    case 'G': return &cmd->dirname_routing;
+    default: return &cmd->json;
     }
 }
 
@@ -366,8 +470,13 @@ static int set_flag(rt_cmd_t *cmd, const rt_verb_t *vb, int c, const char *val)
     case 'p': slot = &cmd->pnodes; break;
     case 'a': slot = &cmd->algo; break;
     case 'd': slot = &cmd->data; break;
+    case 'P': slot = &cmd->proxies; break;
+    case 'S': slot = &cmd->split; break;
+    case 'T': slot = &cmd->to; break;
+    case 'B': slot = &cmd->batch; break;
+    case 'F': slot = &cmd->state; break;
     default:
-        cmd->json = 1;
+        *bool_flag(cmd, c) = 1;
         return 0;
     }
     if (*slot != NULL)
@@ -376,7 +485,7 @@ static int set_flag(rt_cmd_t *cmd, const rt_verb_t *vb, int c, const char *val)
     return 0;
 }
 
-static int has_flag(const rt_cmd_t *cmd, int c)
+static int has_flag(rt_cmd_t *cmd, int c)
 {
     switch (c) {
     case 'l': return cmd->ndirs > 0;
@@ -384,7 +493,7 @@ static int has_flag(const rt_cmd_t *cmd, int c)
     case 'p': return cmd->pnodes != NULL;
     case 'a': return cmd->algo != NULL;
     case 'd': return cmd->data != NULL;
-    default: return cmd->json;
+    default: return *bool_flag(cmd, c);
     }
 }
 

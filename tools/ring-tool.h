@@ -24,6 +24,13 @@ typedef struct {
     const char *algo;    /* -a */
     const char *data;    /* -d */
     int json;            /* --json */
+    /* reshard's own flags */
+    const char *proxies; /* --proxies */
+    const char *split;   /* --split */
+    const char *to;      /* --to */
+    const char *batch;   /* --batch */
+    const char *state;   /* --state */
+    int no_proxies, rebalance, dry_run, rollback, hash_tags, dirname_routing;
     char **args;         /* positional arguments */
     size_t nargs;
     int fail_status;     /* what rt_fail returns */
@@ -58,5 +65,8 @@ int rt_remap_vnodes(const rt_cmd_t *cmd);
 int rt_add_data(const rt_cmd_t *cmd);
 int rt_remove_pnode(const rt_cmd_t *cmd);
 int rt_rename_pnode(const rt_cmd_t *cmd);
+
+/* Moves vnodes between live pnodes (ring-tool-reshard.c). */
+int rt_reshard(const rt_cmd_t *cmd);
 
 #endif
