@@ -119,11 +119,12 @@ static void proxycmd_hello(request_t *r, const char *base, const resp_arg_t *arg
 }
 
 /* CONFIG GET answers what clients probe at start (redis-benchmark asks for
- * save and appendonly) as a Redis without persistence would. */
+ * save and appendonly) as a Redis without persistence would; every other
+ * CONFIG form is an unsupported command, with that error's exact text. */
 static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
 {
     if (!proxycmd_is(base + args[1].off, args[1].len, "get") || argc != 3) {
-        router_unsupported(r, "CONFIG", 6, " except CONFIG GET parameter");
+        router_unsupported(r, base + args[0].off, args[0].len, "");
         return;
     }
     const char *p = base + args[2].off;

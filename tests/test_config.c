@@ -14,9 +14,7 @@
 
 #include <cmocka.h>
 
-/* By path: the build directory's config.h (autoconf's) comes first in the
- * include search. */
-#include "../src/config.h"
+#include "config.h"
 
 static void t_sample_is_the_defaults(void **state)
 {

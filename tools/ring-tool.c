@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "auto-config.h"
 #include "ring-tool.h"
 
 typedef struct {
