@@ -70,8 +70,16 @@ def admin(port, path, method="GET"):
 
 
 def check_prometheus(text):
-    """The text format's rules: each family's samples in one group after
-    its TYPE line, values numbers, histogram buckets cumulative."""
+    """promtool's check (tools/deps.sh installs Debian's prometheus, which
+    has it), then the text format's rules: each family's samples in one
+    group after its TYPE line, values numbers, histogram buckets
+    cumulative."""
+    promtool = shutil.which("promtool")
+    check(promtool is not None, "promtool is installed (Debian package prometheus)")
+    res = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    check(res.returncode == 0 and not res.stdout.strip(),
+          "promtool check metrics: %s" % res.stdout.decode(errors="replace"))
     typed, seen, current = {}, set(), None
     for line in text.splitlines():
         if line.startswith("# TYPE "):

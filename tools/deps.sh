@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev
-redis-server redis-tools nutcracker python3 python3-redis valgrind openssl iproute2"
+redis-server redis-tools nutcracker python3 python3-redis valgrind openssl iproute2 prometheus"
 # tools/fuzz needs clang's libFuzzer too.
 [ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
