@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "command.h"
 
@@ -177,8 +178,8 @@ static const command_t command_table[] = {
     {"smembers", 2, 1, 1, 1, 0, 0},
     {"smismember", -3, 1, 1, 1, 0, 0},
     {"smove", 4, 1, 2, 1, 0, CMD_WRITE},
-    {"sort", -2, 1, 1, 1, 0, CMD_WRITE},
-    {"sort_ro", -2, 1, 1, 1, 0, 0},
+    {"sort", -2, 1, 1, 1, 0, CMD_WRITE | CMD_SORT},
+    {"sort_ro", -2, 1, 1, 1, 0, CMD_SORT},
     {"spop", -2, 1, 1, 1, 0, CMD_WRITE},
     {"spublish", 3, 1, 1, 1, 0, CMD_UNSUPPORTED},
     {"srandmember", -2, 1, 1, 1, 0, 0},
@@ -307,6 +308,36 @@ static int command_number(const char *s, size_t len, long *out)
     return 0;
 }
 
+static int arg_is(const char *base, const resp_arg_t *a, const char *word)
+{
+    size_t len = strlen(word);
+    return a->len == len && strncasecmp(base + a->off, word, len) == 0;
+}
+
+/* SORT key [BY pattern] [LIMIT off count] [GET pattern ...] [ASC|DESC]
+ * [ALPHA] [STORE dest]: STORE's destination is a key like any other (it
+ * must share the source's vnode); a BY or GET pattern reads keys the proxy
+ * cannot see, except BY nosort and GET #, which read none. */
+static long sort_keys(const char *base, const resp_arg_t *args, size_t argc, size_t *keys,
+                      size_t n, size_t cap)
+{
+    for (size_t i = 2; i < argc; i++) {
+        if (arg_is(base, &args[i], "limit")) {
+            i += 2;
+        } else if (i + 1 < argc && arg_is(base, &args[i], "store")) {
+            if (n < cap)
+                keys[n++] = ++i;
+        } else if (i + 1 < argc && arg_is(base, &args[i], "by")) {
+            if (!arg_is(base, &args[++i], "nosort"))
+                return COMMAND_KEYS_PATTERN;
+        } else if (i + 1 < argc && arg_is(base, &args[i], "get")) {
+            if (!arg_is(base, &args[++i], "#"))
+                return COMMAND_KEYS_PATTERN;
+        }
+    }
+    return (long)n;
+}
+
 long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
                   size_t argc, size_t *keys, size_t cap)
 {
@@ -327,5 +358,7 @@ long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
         for (long i = 0; i < nk && n < cap; i++)
             keys[n++] = (size_t)c->numkeys + 1 + (size_t)i;
     }
+    if (c->flags & CMD_SORT)
+        return sort_keys(base, args, argc, keys, n, cap);
     return (long)n;
 }

@@ -14,6 +14,8 @@
 #define CMD_MULTI       0x02 /* split by pnode and merged (MGET, MSET, DEL...) */
 #define CMD_PROXY       0x04 /* answered by the proxy itself */
 #define CMD_UNSUPPORTED 0x08 /* cannot be routed: not supported */
+#define CMD_SORT        0x10 /* SORT's options name keys: STORE's destination,
+                              * and BY/GET patterns that read other keys */
 
 typedef struct command {
     const char *name;  /* lower case */
@@ -32,9 +34,12 @@ int command_arity_ok(const command_t *c, size_t argc);
 
 /*
  * The indexes of a request's keys, in order, into keys (room for cap).
- * Returns how many there are, or -1 when a numkeys argument is not a
- * number in range. base holds the request bytes the args slice.
+ * Returns how many there are, -1 when a numkeys argument is not a number
+ * in range, or COMMAND_KEYS_PATTERN when keys are named by patterns (SORT
+ * BY/GET), which cannot be routed. base holds the request bytes the args
+ * slice.
  */
+#define COMMAND_KEYS_PATTERN (-2)
 long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
                   size_t argc, size_t *keys, size_t cap);
 

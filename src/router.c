@@ -121,6 +121,10 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
     ring_node_t node, other;
 
     long nkeys = command_keys(cmd, base, args, argc, keys, ROUTER_MAX_KEYS);
+    if (nkeys == COMMAND_KEYS_PATTERN) {
+        router_unsupported(r, base + args[0].off, args[0].len, " with BY or GET patterns");
+        return 0;
+    }
     if (nkeys < 0) {
         request_error(r, "ERR numkeys is not an integer or out of range");
         return 0;

@@ -166,6 +166,32 @@ def test_eval_with_keys_on_different_vnodes_is_refused():
     c.close()
 
 
+def test_sort_store_and_patterns():
+    """SORT's STORE destination is a key: on the source's vnode it is
+    written there, elsewhere the request is refused; BY/GET patterns read
+    keys the proxy cannot route."""
+    cl = cluster()
+    c = cl.raw()
+    c.call("RPUSH", "{srt}:src", 3, 1, 2)
+    eq(c.call("SORT", "{srt}:src", "STORE", "{srt}:dst"), 3, "SORT STORE on one vnode")
+    eq(cl.server_for("srt").client().lrange("{srt}:dst", 0, -1), [b"1", b"2", b"3"],
+       "the destination is on the tag's pnode")
+    nodes = get_nodes(cl.ring, ["srt:%d" % i for i in range(50)])
+    src = nodes.pop("srt:0")
+    other = next(k for k, o in nodes.items() if o["vnode"] != src["vnode"])
+    c.call("RPUSH", "srt:0", 2, 1)
+    r = c.call("SORT", "srt:0", "LIMIT", 0, 1, "store", other)
+    check(isinstance(r, Err) and "different vnodes" in str(r), "SORT STORE across vnodes: %r" % (r,))
+    for s in cl.servers:
+        eq(s.client().exists(other), 0, "refused SORT STORE wrote %s on %s" % (other, s.pnode))
+    eq(c.call("SORT", "srt:0", "BY", "nosort", "GET", "#"), [b"2", b"1"], "BY nosort, GET #")
+    for opt in (("BY", "w_*"), ("GET", "o_*")):
+        r = c.call("SORT_RO", "srt:0", *opt)
+        check(isinstance(r, Err) and "not supported" in str(r), "SORT %s pattern: %r" % (opt[0], r))
+    eq(c.call("PING"), Status("PONG"), "connection usable")
+    c.close()
+
+
 def test_big_and_nested_replies_from_pnodes():
     cl = cluster()
     c = cl.raw()
