@@ -5,13 +5,16 @@ reloaded by its admin endpoint, the other by SIGHUP and RING INFO).
 
 ringbench --verify loads one proxy: zero lost writes, zero unexpected
 values. A writer of our own loads the other and records every -READONLY
-refusal: each must name a key of a moving vnode, and every write it retried
-must be there at the end. Afterwards every key is on the pnode `ring-tool
-get-node` names and on no other. Servers and proxies run on free loopback
-ports and are killed by PID; every wait is bounded.
+refusal with its time: each must name a key of a moving vnode and fall
+inside the write-blocked window of the batch that moved it (the `window`
+lines of reshard's summary), and every write it retried must be there at
+the end. Afterwards every key is on the pnode `ring-tool get-node` names
+and on no other. Servers and proxies run on free loopback ports and are
+killed by PID; every wait is bounded.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -26,18 +29,29 @@ from test_reshard import TIMEOUT, TOP_BUILDDIR, ReshardCase, free_port, run  # n
 PROXY = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
 RINGBENCH = os.path.join(TOP_BUILDDIR, "tools", "ringbench")
 NVNODES = 256
+# Slack around a batch's window for a refusal, whose request was sent and
+# whose reply came at times taken here with time.time(), the clock
+# (CLOCK_REALTIME) ring-tool takes START and END with. No proxy can refuse
+# before START (taken after the ro commit, before any proxy is asked to
+# reload): the slack there only covers the rounding of START to a
+# microsecond. END is taken once every proxy reports the remap's generation,
+# but a worker thread may still be switching from the ro ring for a moment
+# (milliseconds; 0.25 s allows for a loaded 2-core machine).
+START_SLACK = 0.01
+END_SLACK = 0.25
 
 
 class Writer(threading.Thread):
     """SETs w:0.. through a proxy in a loop, retrying -READONLY, and keeps
-    the last value acknowledged for each key and every key refused."""
+    the last value acknowledged for each key and every refusal as (key,
+    time sent, time the reply came)."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
         self.r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
         self.stop = threading.Event()
         self.acked = {}
-        self.readonly = set()
+        self.readonly = []
         self.errors = []
 
     def run(self):
@@ -46,12 +60,13 @@ class Writer(threading.Thread):
             k, v = "w:%d" % (i % 3000), "v%d" % i
             i += 1
             for _ in range(500):
+                sent = time.time()
                 try:
                     self.r.set(k, v)
                     self.acked[k] = v
                     break
                 except redis.exceptions.ReadOnlyError:
-                    self.readonly.add(k)
+                    self.readonly.append((k, sent, time.time()))
                     time.sleep(0.01)
                 except redis.exceptions.RedisError as e:
                     self.errors.append("%s: %s" % (k, e))
@@ -84,6 +99,23 @@ class TestReshardUnderLoad(ReshardCase):
             time.sleep(0.05)
         spec = "http://127.0.0.1:%d" % aport if admin else "%s@127.0.0.1:%d" % (pidfile, port)
         return port, spec
+
+    def windows(self, out):
+        """vnode -> (batch, start, end) from the window lines of reshard's
+        summary, checked to be one per batch, in order, apart."""
+        win, last_end = {}, 0.0
+        lines = re.findall(r"^window (\d+) (\d+\.\d{6}) (\d+\.\d{6}) (\d+\.\d{3}) (\d+(?:,\d+)*)$", out, re.M)
+        self.assertEqual([int(m[0]) for m in lines], list(range(1, len(lines) + 1)), out)
+        for b, start, end, secs, vnodes in lines:
+            start, end = float(start), float(end)
+            self.assertLessEqual(last_end, start, out)
+            self.assertLess(start, end, out)
+            self.assertAlmostEqual(end - start, float(secs), delta=0.001)
+            last_end = end
+            for v in vnodes.split(","):
+                self.assertNotIn(int(v), win, out)
+                win[int(v)] = (int(b), start, end)
+        return win
 
     def setUp(self):
         self.procs = []
@@ -125,14 +157,26 @@ class TestReshardUnderLoad(ReshardCase):
         self.assertEqual(report["errors"]["other"], 0, report["first_error"])
         self.assertEqual(report["errors"]["unavailable"], 0, report["first_error"])
 
-        print("reshard: %s; ringbench: %d keys written, %d READONLY; writer: %d keys, %d refused"
-              % (out.splitlines()[-2], report["verify"]["keys_written"], report["errors"]["readonly"],
-                 len(writer.acked), len(writer.readonly)), file=sys.stderr)
         self.assertEqual(writer.errors, [])
         self.assertGreater(len(writer.acked), 1000)
-        where = self.get_nodes(list(writer.acked) + list(writer.readonly))
-        self.assertTrue(all(where[k][0] in moving for k in writer.readonly),
-                        "READONLY for a vnode that was not moving")
+        refused = {k for k, _, _ in writer.readonly}
+        where = self.get_nodes(list(writer.acked) + list(refused))
+        self.assertTrue(all(where[k][0] in moving for k in refused), "READONLY for a vnode that was not moving")
+        # Every refusal inside the window of the batch that moved its vnode.
+        win = self.windows(out)
+        self.assertEqual(set(win), moving)
+        batches = set()
+        for k, sent, came in writer.readonly:
+            b, start, end = win[where[k][0]]
+            self.assertTrue(came >= start - START_SLACK and sent <= end + END_SLACK,
+                            "READONLY for %s (vnode %d, batch %d) between %.6f and %.6f, outside the window "
+                            "%.6f-%.6f" % (k, where[k][0], b, sent, came, start, end))
+            batches.add(b)
+        self.assertTrue(batches, "the writer saw no READONLY: the window check tested nothing")
+        print("reshard: %s; ringbench: %d keys written, %d READONLY; writer: %d keys, %d refusals in the windows "
+              "of batches %s" % (re.search(r"^write-blocked.*$", out, re.M).group(0),
+                                 report["verify"]["keys_written"], report["errors"]["readonly"],
+                                 len(writer.acked), len(writer.readonly), sorted(batches)), file=sys.stderr)
         # Every key on exactly the pnode get-node names, the writer's last
         # acknowledged values included.
         held = {}

@@ -7,6 +7,7 @@
  * resumes whichever step was cut short.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -349,6 +350,23 @@ static void progress(void *arg)
         fputs("   ", stderr);
 }
 
+/* "window B START END SECONDS VNODES": batch b's write-blocked window in
+ * Unix seconds, to line up with client and proxy logs, and every vnode it
+ * moved, comma-separated as -v takes them. */
+static void print_window(const reshard_plan_t *p, size_t b)
+{
+    const reshard_batch_t *bt = &p->batches[b];
+    int64_t end = bt->ro_us + bt->window_us;
+    size_t first, n, i;
+
+    reshard_plan_batch(p, b, &first, &n);
+    printf("window %zu %" PRId64 ".%06" PRId64 " %" PRId64 ".%06" PRId64 " %.3f ", b + 1, bt->ro_us / 1000000,
+           bt->ro_us % 1000000, end / 1000000, end % 1000000, (double)bt->window_us / 1e6);
+    for (i = 0; i < n; i++)
+        printf("%s%u", i > 0 ? "," : "", p->moves[first + i].vnode);
+    printf("\n");
+}
+
 static void summary(const reshard_t *rs)
 {
     const reshard_plan_t *p = rs->plan;
@@ -370,10 +388,8 @@ static void summary(const reshard_t *rs)
            (unsigned long long)keys, (unsigned long long)bytes);
     printf("time %.3f s, %.0f keys/s\n", secs, secs > 0 ? (double)keys / secs : 0.0);
     printf("write-blocked window: max %.3f s, total %.3f s\n", max, total);
-    printf("windows:");
     for (b = 0; b < p->nbatches; b++)
-        printf(" %.3f", (double)p->batches[b].window_us / 1e6);
-    printf("\n");
+        print_window(p, b);
 }
 
 /* --- the steps ------------------------------------------------------------- */
