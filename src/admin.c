@@ -107,10 +107,18 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     admin_sum(p, &t);
 #define M(nm, hp, ty, lb, v) \
     if (n < cap) m[n++] = (admin_metric_t){ nm, hp, ty, lb, v }
-    M("ringproxy_requests_total", "Requests by command class.", "counter", "class=\"read\"", t.s.req_read);
-    M("ringproxy_requests_total", NULL, NULL, "class=\"write\"", t.s.req_write);
-    M("ringproxy_requests_total", NULL, NULL, "class=\"multikey\"", t.s.req_multi);
-    M("ringproxy_requests_total", NULL, NULL, "class=\"proxy\"", t.s.req_proxy);
+    /* Error counts were summed after the totals, so they may be newer:
+     * never let ok go below zero. */
+#define REQ(cl, lb, help) \
+    M("ringproxy_requests_total", help, help ? "counter" : NULL, "class=\"" lb "\",result=\"ok\"", \
+      t.s.req[cl] > t.s.req_err[cl] ? t.s.req[cl] - t.s.req_err[cl] : 0); \
+    M("ringproxy_requests_total", NULL, NULL, "class=\"" lb "\",result=\"error\"", t.s.req_err[cl])
+    REQ(STATS_READ, "read", "Requests by command class and result.");
+    REQ(STATS_WRITE, "write", NULL);
+    REQ(STATS_MULTI, "multikey", NULL);
+    REQ(STATS_PROXY, "proxy", NULL);
+    REQ(STATS_OTHER, "other", NULL);
+#undef REQ
     M("ringproxy_error_replies_total", "Error replies made by the proxy, by kind.", "counter",
       "kind=\"readonly\"", t.s.err_readonly);
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"unavailable\"", t.s.err_unavailable);
@@ -197,8 +205,8 @@ static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void
 
 static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
 {
-    admin_metric_t m[32];
-    size_t n = admin_metrics(a->proxy, m, 32);
+    admin_metric_t m[48];
+    size_t n = admin_metrics(a->proxy, m, 48);
     for (size_t i = 0; i < n; i++) {
         if (m[i].help != NULL)
             evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help,
@@ -232,14 +240,14 @@ static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer 
     size_t n = admin_metrics(a->proxy, m, 32);
     evbuffer_add_printf(out, "{");
     for (size_t i = 0; i < n; i++) {
-        /* ringproxy_x_total{kind="y"} -> "x_total_y" */
+        /* ringproxy_x_total{a="y",b="z"} -> "x_total_y_z" */
         char key[128];
-        const char *name = m[i].name + strlen("ringproxy_");
-        const char *q = strchr(m[i].labels, '"');
-        if (q != NULL)
-            snprintf(key, sizeof(key), "%s_%.*s", name, (int)(strlen(q + 1) - 1), q + 1);
-        else
-            snprintf(key, sizeof(key), "%s", name);
+        size_t k = (size_t)snprintf(key, sizeof(key), "%s", m[i].name + strlen("ringproxy_"));
+        for (const char *q = strchr(m[i].labels, '"'); q != NULL && k < sizeof(key);
+             q = strchr(strchr(q + 1, '"') + 1, '"')) {
+            const char *end = strchr(q + 1, '"');
+            k += (size_t)snprintf(key + k, sizeof(key) - k, "_%.*s", (int)(end - q - 1), q + 1);
+        }
         evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "", key, (unsigned long long)m[i].value);
     }
     struct evbuffer *pn = evbuffer_new();

@@ -181,8 +181,10 @@ static void backend_scan_replies(backend_t *b)
         STAT_DEC(b->server->st->inflight);
         stats_pnode_latency(b->server->st, now > r->sent_us ? now - r->sent_us : 0);
         size_t len = b->scan.pos;
-        if (b->scan.type == '-')
+        if (b->scan.type == '-') {
             STAT_INC(b->server->worker->stats.err_pnode);
+            request_failed(r);
+        }
         resp_scan_init(&b->scan);
         request_reply(r, in, len);
     }

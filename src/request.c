@@ -12,6 +12,7 @@
 #include "client.h"
 #include "multikey.h"
 #include "request.h"
+#include "stats.h"
 #include "worker.h"
 
 request_t *request_new(worker_t *w)
@@ -35,6 +36,8 @@ request_t *request_new(worker_t *w)
     r->parent = NULL;
     r->mk = NULL;
     r->part = 0;
+    r->klass = STATS_OTHER;
+    r->failed = 0;
     r->done = 0;
     return r;
 }
@@ -68,9 +71,19 @@ void request_reply(request_t *r, struct evbuffer *src, size_t len)
     request_done(r);
 }
 
+void request_failed(request_t *r)
+{
+    request_t *top = r->parent != NULL ? r->parent : r;
+    if (!top->failed) {
+        top->failed = 1;
+        STAT_INC(r->worker->stats.req_err[top->klass]);
+    }
+}
+
 void request_error(request_t *r, const char *fmt, ...)
 {
     va_list ap;
+    request_failed(r);
     evbuffer_add(r->reply, "-", 1);
     va_start(ap, fmt);
     evbuffer_add_vprintf(r->reply, fmt, ap);

@@ -29,6 +29,8 @@ struct request {
     struct evbuffer *reply;    /* the reply, until it can be written */
     unsigned part;             /* index among its parent's parts */
     uint64_t sent_us;          /* when it went to its pnode */
+    uint8_t klass;             /* STATS_*, for counting by class and result */
+    uint8_t failed;            /* its error reply has been counted */
     int done;
 };
 
@@ -40,6 +42,9 @@ void request_free(request_t *r);
 void request_reply(request_t *r, struct evbuffer *src, size_t len);
 /* An error reply: "-" plus the formatted text plus CRLF. */
 void request_error(request_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* r (or, for a part, its multi-key request) gets an error reply: counted
+ * once per client request. */
+void request_failed(request_t *r);
 /* r->reply is complete: deliver it. */
 void request_done(request_t *r);
 

@@ -150,10 +150,6 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         return 0;
     }
     server_t *s = w->map[node.pnode];
-    if (cmd->flags & CMD_WRITE)
-        STAT_INC(w->stats.req_write);
-    else
-        STAT_INC(w->stats.req_read);
     if (c->parser.is_inline) {
         router_forward_inline(s, r, base, args, argc);
         return 0;
@@ -174,6 +170,15 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     else
         base = (const char *)evbuffer_pullup(in, (ev_ssize_t)(args[0].off + args[0].len));
     const command_t *cmd = command_lookup(base + args[0].off, args[0].len);
+    if (cmd == NULL || (cmd->flags & CMD_UNSUPPORTED) || !command_arity_ok(cmd, argc))
+        r->klass = STATS_OTHER;
+    else if (cmd->flags & CMD_PROXY)
+        r->klass = STATS_PROXY;
+    else if (cmd->flags & CMD_MULTI)
+        r->klass = STATS_MULTI;
+    else
+        r->klass = (cmd->flags & CMD_WRITE) ? STATS_WRITE : STATS_READ;
+    STAT_INC(r->worker->stats.req[r->klass]);
 
     if (!p->is_inline) {
         /* Single-key commands need only the bytes up to the key in one
@@ -198,10 +203,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
     } else if (cmd->flags & CMD_PROXY) {
-        STAT_INC(r->worker->stats.req_proxy);
         proxycmd_handle(c, r, cmd, base, args, argc);
     } else if (cmd->flags & CMD_MULTI) {
-        STAT_INC(r->worker->stats.req_multi);
         multikey_dispatch(c, r, cmd, base, args, argc, in, total);
         return;
     } else if (router_route(c, r, cmd, base, args, argc, in, total)) {

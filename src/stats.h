@@ -8,11 +8,14 @@
 
 #include <stdint.h>
 
+/* Request classes: single-key reads and writes, multi-key requests (split
+ * or not), commands the proxy answers, and the rest (unknown, unsupported,
+ * wrong arity). */
+enum { STATS_READ, STATS_WRITE, STATS_MULTI, STATS_PROXY, STATS_OTHER, STATS_CLASSES };
+
 typedef struct stats {
-    uint64_t req_read;        /* routed single-key reads */
-    uint64_t req_write;       /* routed single-key writes */
-    uint64_t req_multi;       /* split multi-key requests and same-pnode ones */
-    uint64_t req_proxy;       /* answered by the proxy */
+    uint64_t req[STATS_CLASSES];     /* requests by class, as dispatched */
+    uint64_t req_err[STATS_CLASSES]; /* of those, answered with an error */
     uint64_t err_readonly;
     uint64_t err_unavailable;
     uint64_t err_protocol;

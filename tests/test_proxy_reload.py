@@ -156,7 +156,7 @@ def run(tmp):
         check(t.batches > 0 and not t.errors, "load: %d batches, errors %r" % (t.batches, t.errors[:3]))
     st = stats(aport)
     check(st["reloads_total_ok"] >= 20, "reloads counted")
-    check(sum(p["requests"] for p in st["pnodes"].values()) >= st["requests_total_write"] > 0,
+    check(sum(p["requests"] for p in st["pnodes"].values()) >= st["requests_total_write_ok"] > 0,
           "per-pnode requests: %r" % st["pnodes"])
     check(all(p["inflight"] == 0 and p["errors"] == 0 for p in st["pnodes"].values()),
           "nothing in flight or failed: %r" % st["pnodes"])
@@ -180,6 +180,7 @@ def run(tmp):
     gen += 1
     proxy.send_signal(signal.SIGHUP)
     wait_generation(aport, gen)
+    before = stats(aport)
     check(c.cmd("SET", keys[0], "x") == "READONLY vnode %d is read-only (resharding)" % v, "ro")
     check(c.cmd("GET", keys[0]) == b"final", "ro read served")
     subprocess.run([MKRING, "ro", ring, str(v), "null"], check=True)
@@ -187,6 +188,18 @@ def run(tmp):
     proxy.send_signal(signal.SIGHUP)
     wait_generation(aport, gen)
     check(c.cmd("SET", keys[0], "x") == "OK", "ro cleared")
+
+    # Requests by class and result: the READONLY refusal, an unknown
+    # command and a pnode's own error reply are failures of their class.
+    check(c.cmd("NOSUCHCMD").startswith("ERR unknown command"), "unknown command")
+    check(c.cmd("INCR", keys[1]).startswith("ERR value is not an integer"), "pnode error passed on")
+    check(c.cmd("MGET", keys[1], keys[2]) == [b"final", b"final"], "MGET")
+    after = stats(aport)
+    for key, grew in (("write_error", 2), ("write_ok", 1), ("other_error", 1), ("multikey_ok", 1),
+                      ("read_ok", 1), ("read_error", 0)):
+        key = "requests_total_" + key
+        check(after[key] - before[key] == grew,
+              "%s grew by %d, not %d" % (key, after[key] - before[key], grew))
 
     # A pnode that leaves the ring is closed once drained; its successor
     # (the same server under another name) serves its keys.
