@@ -296,6 +296,12 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
             return;
         }
     }
+    /* The read timeout keeps cycling while the connection is idle: restart
+     * it when a request ends the idle spell, so the server timeout counts
+     * from this send. (While requests are in flight, the oldest was sent
+     * before the last reply restarted it, so it never fires early.) */
+    if (b->ninflight == 0 && b->state == BACKEND_CONNECTED)
+        conn_set_read_timeout(b->conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
     TAILQ_INSERT_TAIL(&b->inflight, r, bq);
     b->ninflight++;
     STAT_INC(s->st->inflight);
