@@ -148,7 +148,7 @@ def test_mute_pnode_times_out_while_others_are_served():
     mute.listen(64)
     pn = "tcp://%s:%d" % (HOST, mute.getsockname()[1])
     ring = make_ring([live, pn], vnodes=128)
-    p = Proxy(ring, config=dict(CONFIG, **{"server-timeout-ms": 1000}))
+    p = Proxy(ring, config=dict(CONFIG, **{"server-timeout-ms": 2000}))
     per = keys_per_pnode(ring, [live, pn], "mute:", 5)
     c, other = p.raw(), p.raw()
     try:
@@ -159,13 +159,13 @@ def test_mute_pnode_times_out_while_others_are_served():
         for k in per[live.pnode][1:]:
             eq(other.call("SET", k, "x"), Status("OK"), "SET %s while a pnode is mute" % k)
             eq(other.call("GET", k), b"x", "GET %s while a pnode is mute" % k)
-        check(time.monotonic() - t0 < 0.9,
+        check(time.monotonic() - t0 < 1.8,
               "live keys waited for the mute pnode's timeout")
         r = c.reply()
         took = time.monotonic() - t0
         assert_unavailable(r, pn)
-        check(r.endswith("no reply within 1000 ms"), "timeout reason: %r" % str(r))
-        check(0.9 <= took < 4.0, "the timeout error came after %.2fs (server-timeout 1 s)"
+        check(r.endswith("no reply within 2000 ms"), "timeout reason: %r" % str(r))
+        check(1.9 <= took < 6.0, "the timeout error came after %.2fs (server-timeout 2 s)"
               % took)
         eq(c.reply(), Status("OK"), "the live request pipelined behind the mute one")
         # Still mute: the next request times out the same way, bounded.

@@ -98,23 +98,69 @@ static void record_request(const resp_parser_t *p, const unsigned char *buf, siz
     o->count++;
 }
 
-static void parse_stream(const unsigned char *buf, size_t len, uint64_t max_bytes, chunker_t ck,
-                         outcome_t *o)
-{
+/* The request parser or the reply scanner, fed the same way. */
+typedef struct {
+    int scan;            /* 0: resp_parse, 1: resp_scan */
+    int whole;           /* a fresh parser per request instead of a reset */
+    uint64_t max_bytes;
     resp_parser_t p;
+    resp_scan_t s;
+} reader_t;
+
+static int reader_feed(reader_t *r, const unsigned char *buf, size_t n, size_t *used)
+{
+    if (r->scan)
+        return resp_scan(&r->s, (const char *)buf, n, used);
+    return resp_parse(&r->p, (const char *)buf, n, used);
+}
+
+/* Checks and records the request or reply that ends at buf[end], then
+ * readies the reader for the next one. */
+static void reader_complete(reader_t *r, const unsigned char *buf, size_t end, size_t len,
+                            outcome_t *o)
+{
+    if (!r->scan) {
+        record_request(&r->p, buf, end, o);
+        if (r->whole) {
+            /* compare reset (chunked pass) with a fresh init (this one) */
+            resp_parser_free(&r->p);
+            resp_parser_init(&r->p, r->max_bytes);
+        } else {
+            resp_parser_reset(&r->p);
+        }
+        return;
+    }
+    check(r->s.pos > 0 && r->s.pos <= end);
+    /* a reply starts with its type byte (its end is not checked: bulk
+     * payloads and their CRLF are skipped by length, trusting the server);
+     * the one-shot helper agrees on its length */
+    check(buf[end - r->s.pos] == (unsigned char)r->s.type);
+    check(resp_reply_len((const char *)buf + end - r->s.pos, len - (end - r->s.pos)) ==
+          r->s.pos);
+    o->digest = mix(o->digest, &r->s.pos, sizeof(r->s.pos));
+    o->count++;
+    resp_scan_init(&r->s);
+}
+
+static void feed_stream(int scan, const unsigned char *buf, size_t len, uint64_t max_bytes,
+                        chunker_t ck, outcome_t *o)
+{
+    reader_t r = { .scan = scan, .whole = ck.x == 0, .max_bytes = max_bytes };
     size_t off = 0, used;
     int rc = RESP_AGAIN;
 
     memset(o, 0, sizeof(*o));
-    resp_parser_init(&p, max_bytes);
+    resp_parser_init(&r.p, max_bytes);
+    resp_scan_init(&r.s);
     while (off < len) {
         size_t n = next_chunk(&ck, len - off);
         used = (size_t)-1;
-        rc = resp_parse(&p, (const char *)buf + off, n, &used);
+        rc = reader_feed(&r, buf + off, n, &used);
         if (rc == RESP_ERROR) {
-            check(p.err != NULL && strncmp(p.err, "Protocol error: ", 16) == 0);
-            check(strlen(p.err) < sizeof(o->err));
-            strcpy(o->err, p.err);
+            const char *err = scan ? r.s.err : r.p.err;
+            check(err != NULL && strlen(err) < sizeof(o->err));
+            check(scan || strncmp(err, "Protocol error: ", 16) == 0);
+            strcpy(o->err, err);
             break;
         }
         check(used <= n);
@@ -124,60 +170,15 @@ static void parse_stream(const unsigned char *buf, size_t len, uint64_t max_byte
             continue;
         }
         check(rc == RESP_OK && used > 0);
-        record_request(&p, buf, off, o);
+        reader_complete(&r, buf, off, len, o);
         o->consumed = off;
-        if (ck.x == 0) {
-            /* whole: a fresh parser each time, to compare reset with init */
-            resp_parser_free(&p);
-            resp_parser_init(&p, max_bytes);
-        } else {
-            resp_parser_reset(&p);
-        }
     }
     o->rc = rc;
-    o->partial = rc == RESP_AGAIN ? p.pos : 0;
-    if (rc == RESP_AGAIN)
-        check(off == len && p.pos <= len);
-    resp_parser_free(&p);
-}
-
-static void scan_stream(const unsigned char *buf, size_t len, chunker_t ck, outcome_t *o)
-{
-    resp_scan_t s;
-    size_t off = 0, used;
-    int rc = RESP_AGAIN;
-
-    memset(o, 0, sizeof(*o));
-    resp_scan_init(&s);
-    while (off < len) {
-        size_t n = next_chunk(&ck, len - off);
-        used = (size_t)-1;
-        rc = resp_scan(&s, (const char *)buf + off, n, &used);
-        if (rc == RESP_ERROR) {
-            check(s.err != NULL && strlen(s.err) < sizeof(o->err));
-            strcpy(o->err, s.err);
-            break;
-        }
-        check(used <= n);
-        off += used;
-        if (rc == RESP_AGAIN) {
-            check(used == n);
-            continue;
-        }
-        check(rc == RESP_OK && used > 0 && s.pos > 0 && s.pos <= off);
-        /* a reply starts with its type byte (its end is not checked: bulk
-         * payloads and their CRLF are skipped by length, trusting the
-         * server); the one-shot helper agrees on its length */
-        check(buf[off - s.pos] == (unsigned char)s.type);
-        check(resp_reply_len((const char *)buf + off - s.pos, len - (off - s.pos)) == s.pos);
-        o->digest = mix(o->digest, &s.pos, sizeof(s.pos));
-        o->count++;
-        o->consumed = off;
-        resp_scan_init(&s);
+    if (rc == RESP_AGAIN) {
+        o->partial = scan ? r.s.pos : r.p.pos;
+        check(off == len && o->partial <= len);
     }
-    o->rc = rc;
-    o->partial = rc == RESP_AGAIN ? s.pos : 0;
-    resp_scan_init(&s);
+    resp_parser_free(&r.p);
 }
 
 static void same(const outcome_t *a, const outcome_t *b)
@@ -201,12 +202,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     data += 2;
     size -= 2;
 
-    parse_stream(data, size, max_bytes, (chunker_t){ 0 }, &whole);
-    parse_stream(data, size, max_bytes, ck, &chunked);
-    same(&whole, &chunked);
-
-    scan_stream(data, size, (chunker_t){ 0 }, &whole);
-    scan_stream(data, size, ck, &chunked);
-    same(&whole, &chunked);
+    for (int scan = 0; scan <= 1; scan++) {
+        feed_stream(scan, data, size, max_bytes, (chunker_t){ 0 }, &whole);
+        feed_stream(scan, data, size, max_bytes, ck, &chunked);
+        same(&whole, &chunked);
+    }
     return 0;
 }
