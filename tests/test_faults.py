@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (HOST, TOP_BUILDDIR, Closed, Cluster, Proxy,  # noqa: E402
                        RawClient, RedisServer, Status, assert_protocol_error,
                        assert_unavailable, check, encode, encode_all, eq,
-                       keys_per_pnode, lazy, make_ring, run, wait_until)
+                       keys_per_pnode, lazy, make_ring, rss_kb, run, wait_until)
 
 RINGBENCH = os.path.join(TOP_BUILDDIR, "tools", "ringbench")
 IDLE_CLIENTS = 5000
@@ -43,18 +43,6 @@ def setup():
 
 
 cluster = lazy(setup)
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
-def get_calls(r):
-    return r.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
 
 
 class Load:
@@ -253,9 +241,9 @@ def test_large_pipeline_never_read_keeps_the_proxy_bounded():
     pid = cl.proxy.proc.pid
     key = cl.keys[cl.servers[0].pnode][3]
     value = b"e" * 32768
-    owner = cl.server_for(key).client()
-    owner.set(key, value)
-    calls0 = get_calls(owner)
+    owner = cl.server_for(key)
+    owner.client().set(key, value)
+    calls0 = owner.get_calls()
     before = rss_kb(pid)
     hog = RawClient(cl.proxy.port)
     hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -269,7 +257,7 @@ def test_large_pipeline_never_read_keeps_the_proxy_bounded():
             stable = stable + 1 if abs(now - last) < 512 else 0
             last = now
         grown = peak - before
-        forwarded = get_calls(owner) - calls0
+        forwarded = owner.get_calls() - calls0
         print("     %d of 5000 GETs forwarded; proxy RSS grew %d KB for a client with "
               "160 MB of unread replies" % (forwarded, grown))
         other = cl.raw()
