@@ -160,6 +160,15 @@ def wait_until(fn, timeout, what, step=0.05):
         timeout, what, " (last error: %r)" % last if last else ""))
 
 
+def rss_kb(pid):
+    """A process's resident set size in KB (VmRSS in /proc/PID/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
 def run_cmd(argv, timeout=30, input=None):
     """Runs a command to completion, bounded; returns CompletedProcess."""
     return subprocess.run(argv, capture_output=True, timeout=timeout,
@@ -203,6 +212,14 @@ class RedisServer:
     def client(self):
         return redis.Redis(host=HOST, port=self.port, socket_timeout=IO_TIMEOUT,
                            socket_connect_timeout=IO_TIMEOUT)
+
+    def get_calls(self):
+        """GETs this server has executed (INFO commandstats)."""
+        d = self.client()
+        try:
+            return d.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+        finally:
+            d.close()
 
 
 # --- rings -------------------------------------------------------------------

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
-                       encode_all, eq, eq_list, lazy, run, wait_until)
+                       encode_all, eq, eq_list, lazy, rss_kb, run, wait_until)
 
 cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
     "max-clients": 4, "client-idle-timeout": 1, "max-request-bytes": 100000,
@@ -140,22 +140,6 @@ def test_deep_pipeline_over_max_pipeline_completes_in_order():
     c.close()
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
-def get_calls(server):
-    d = server.client()
-    try:
-        return d.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
-    finally:
-        d.close()
-
-
 def test_a_client_that_does_not_read_cannot_grow_the_proxy():
     # 400 GETs of a 1 MB value from a client that does not read its replies:
     # with max-pipeline 8 the proxy must stop reading after a few, so it
@@ -168,7 +152,7 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
     owner = cl.server_for(k)
     owner.client().set(k, big)
     before = rss_kb(cl.proxy.proc.pid)
-    calls0 = get_calls(owner)
+    calls0 = owner.get_calls()
     c = cl.raw()
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     sender = c.send_in_background(encode_all(("GET", k) for _ in range(400)))
@@ -177,7 +161,7 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
     last, stable, deadline = -1, 0, time.monotonic() + 10
     while stable < 4 and time.monotonic() < deadline:
         time.sleep(0.25)
-        n = get_calls(owner) - calls0
+        n = owner.get_calls() - calls0
         stable = stable + 1 if n == last else 0
         last = n
     grown = rss_kb(cl.proxy.proc.pid) - before
