@@ -432,7 +432,12 @@ int resp_scan(resp_scan_t *s, const char *buf, size_t len, size_t *used)
                 s->state = S_SKIP;
                 break;
             } else {
-                s->pending += s->kind == K_MAP ? 2 * s->num : s->num;
+                /* A server's aggregate holds fewer than 2^32 elements; a
+                 * larger count is garbage that would overflow pending. */
+                int64_t add = s->kind == K_MAP ? 2 * s->num : s->num;
+                if (s->num > UINT32_MAX || s->pending > INT64_MAX - add)
+                    return resp_scan_fail(s, "aggregate too large in reply");
+                s->pending += add;
                 s->state = S_TYPE;
             }
             if (--s->pending == 0) {

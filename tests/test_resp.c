@@ -241,7 +241,12 @@ static void t_scan_replies(void **state)
 
 static void t_scan_bad(void **state)
 {
-    static const char *const bad[] = { "?x\r\n", "$x\r\n", "*1x\r\n", "$3\rz" };
+    static const char *const bad[] = {
+        "?x\r\n", "$x\r\n", "*1x\r\n", "$3\rz",
+        /* Aggregate counts past 2^32 (found by fuzz_resp: they overflowed
+         * the count of pending elements). */
+        "*4294967296\r\n", "%999999999999999999\r\n",
+    };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc;
         scan_all(bad[i], strlen(bad[i]), 1, &rc);
