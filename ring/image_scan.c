@@ -51,23 +51,8 @@ static int parse_vnode(const char *s, size_t len, uint32_t n, uint32_t *out)
 /* The pnode whose name is exactly s[0..len), or -1. */
 static long find_pnode(const ring_t *r, const char *s, size_t len)
 {
-    size_t lo = 0, hi = r->npnodes;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *p = r->pnodes[mid];
-        size_t plen = strlen(p);
-        int c = memcmp(p, s, plen < len ? plen : len);
-        if (c == 0)
-            c = plen < len ? -1 : plen > len ? 1 : 0;
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    long i = ring_pnode_search(r, s, len);
+    return i >= 0 ? i : -1;
 }
 
 /* The scalar keys, checked in the order that names the most telling

@@ -214,14 +214,17 @@ void ring_interval_hex(const ring_t *r, char *buf, size_t len)
     ring_u256_hex(&r->interval, buf, len);
 }
 
-/* Binary search; returns the index, or -(insertion point) - 1. */
-static long pnode_search(const ring_t *r, const char *name)
+long ring_pnode_search(const ring_t *r, const char *name, size_t len)
 {
     size_t lo = 0, hi = r->npnodes;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->pnodes[mid], name);
+        const char *p = r->pnodes[mid];
+        size_t plen = strlen(p);
+        int c = memcmp(p, name, plen < len ? plen : len);
+        if (c == 0)
+            c = plen < len ? -1 : plen > len ? 1 : 0;
         if (c == 0)
             return (long)mid;
         if (c < 0)
@@ -234,7 +237,7 @@ static long pnode_search(const ring_t *r, const char *name)
 
 long ring_pnode_find(const ring_t *r, const char *name)
 {
-    long i = pnode_search(r, name);
+    long i = ring_pnode_search(r, name, strlen(name));
     return i >= 0 ? i : -1;
 }
 
@@ -265,7 +268,7 @@ uint32_t *ring_data_vnodes(const ring_t *r, size_t *n)
 
 long ring_add_pnode(ring_t *r, const char *name, char *err)
 {
-    long pos = pnode_search(r, name);
+    long pos = ring_pnode_search(r, name, strlen(name));
     size_t at;
     char *copy;
     uint32_t v;

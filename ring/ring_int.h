@@ -61,6 +61,9 @@ ring_t *ring_alloc(ring_algo_t algo, uint32_t nvnodes, char *err);
 int ring_name_valid(const char *name, char *err);
 void ring_err(char *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Binary search over the sorted pnodes for the name's len bytes: the
+ * index, or -(insertion point) - 1. */
+long ring_pnode_search(const ring_t *r, const char *name, size_t len);
 /* Recounts per-pnode vnode counts after a bulk build. */
 void ring_recount(ring_t *r);
 
