@@ -4,6 +4,7 @@ back-pressure, the output limits for clients that do not read, and
 preconnect."""
 
 import os
+import signal
 import socket
 import sys
 import time
@@ -184,7 +185,7 @@ def output_limit_cluster(hard, soft):
     """Its own proxy with the given output limits and a 256 KB value."""
     cl = Cluster(n=2, vnodes=256, config={
         "client-output-limit-hard": hard, "client-output-limit-soft": soft,
-        "max-pipeline": 64})
+        "max-pipeline": 64, "server-timeout-ms": 0})
     cl.key, cl.value = "outlimit:k", b"o" * (256 << 10)
     cl.server_for(cl.key).client().set(cl.key, cl.value)
     return cl
@@ -222,6 +223,35 @@ def test_hard_output_limit_closes_a_client_that_does_not_read():
     print("     closed at %d bytes pending; proxy RSS grew %d KB" % (pending, grown))
     check(grown < 64 * 1024, "ringproxy grew by %d MB for a client over a 1 MB hard limit"
           % (grown // 1024))
+    cl.proxy.stop()
+
+
+def test_replies_held_behind_an_awaited_one_count_toward_the_limit():
+    # The first GET goes to a stopped pnode, so the 40 replies of 256 KB
+    # behind it are held for order, none written: the client must still be
+    # closed over the 1 MB hard limit while that pnode is stopped. Its
+    # request to the stopped pnode is answered after it has gone.
+    cl = output_limit_cluster(1 << 20, "0 0")
+    owner = cl.server_for(cl.key)
+    far = next(k for k in ("outlimit:far:%d" % i for i in range(1000))
+               if cl.server_for(k) is not owner)
+    stopped = cl.server_for(far)
+    stopped.client().set(far, "far")
+    hog = cl.raw()
+    os.kill(stopped.proc.pid, signal.SIGSTOP)
+    try:
+        hog.send(encode_all([("GET", far)] + [("GET", cl.key)] * 40))
+        wait_until(lambda: limit_log(cl, hog, "hard"), 10,
+                   "a log line for the client closed over the hard limit with its "
+                   "replies held behind a stopped pnode's")
+    finally:
+        os.kill(stopped.proc.pid, signal.SIGCONT)
+    check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
+    hog.close()
+    other = cl.raw()
+    eq(other.call("GET", far), b"far", "GET from the pnode that was stopped")
+    eq(other.call("GET", cl.key), cl.value, "GET from the other pnode")
+    other.close()
     cl.proxy.stop()
 
 
