@@ -229,25 +229,30 @@ def test_hard_output_limit_closes_a_client_that_does_not_read():
 def test_replies_held_behind_an_awaited_one_count_toward_the_limit():
     # The first GET goes to a stopped pnode, so the 40 replies of 256 KB
     # behind it are held for order, none written: the client must still be
-    # closed over the 1 MB hard limit while that pnode is stopped. Its
-    # request to the stopped pnode is answered after it has gone.
+    # closed over the 1 MB hard limit while that pnode is stopped. Likewise
+    # MGETs with a key on the stopped pnode, whose other parts' replies are
+    # held until the last part's. Requests to the stopped pnode are
+    # answered after their client has gone.
     cl = output_limit_cluster(1 << 20, "0 0")
     owner = cl.server_for(cl.key)
     far = next(k for k in ("outlimit:far:%d" % i for i in range(1000))
                if cl.server_for(k) is not owner)
     stopped = cl.server_for(far)
     stopped.client().set(far, "far")
-    hog = cl.raw()
-    os.kill(stopped.proc.pid, signal.SIGSTOP)
-    try:
-        hog.send(encode_all([("GET", far)] + [("GET", cl.key)] * 40))
-        wait_until(lambda: limit_log(cl, hog, "hard"), 10,
-                   "a log line for the client closed over the hard limit with its "
-                   "replies held behind a stopped pnode's")
-    finally:
-        os.kill(stopped.proc.pid, signal.SIGCONT)
-    check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
-    hog.close()
+    pipelines = {"GETs behind a GET": [("GET", far)] + [("GET", cl.key)] * 40,
+                 "MGETs": [("MGET", far, cl.key)] * 40}
+    for what, reqs in pipelines.items():
+        hog = cl.raw()
+        os.kill(stopped.proc.pid, signal.SIGSTOP)
+        try:
+            hog.send(encode_all(reqs))
+            wait_until(lambda: limit_log(cl, hog, "hard"), 10,
+                       "a log line for the client closed over the hard limit with "
+                       "%s held for a stopped pnode" % what)
+        finally:
+            os.kill(stopped.proc.pid, signal.SIGCONT)
+        check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
+        hog.close()
     other = cl.raw()
     eq(other.call("GET", far), b"far", "GET from the pnode that was stopped")
     eq(other.call("GET", cl.key), cl.value, "GET from the other pnode")
