@@ -3,6 +3,7 @@
  * input buffer; each complete request is handed to the router with its
  * bytes still there, so they can be forwarded without a copy.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "client.h"
 #include "log.h"
@@ -19,13 +21,97 @@
 static void client_input(client_t *c);
 static void client_resume(client_t *c);
 
-/* Replies a client has not read yet beyond which it is not read from. */
-#define CLIENT_OUT_MAX (64u << 20)
+/* What the proxy holds for c's replies: the unsent output and the replies
+ * queued behind one still awaited. */
+static size_t client_pending(const client_t *c)
+{
+    return evbuffer_get_length(c->conn->out) + c->held;
+}
 
+/* Reading stops at the lower output limit, so a client that reads slowly
+ * is held back instead of running into the limit; one that does not read
+ * at all passes it with the replies still in flight, or stays above the
+ * soft limit too long. */
 static int client_full(const client_t *c)
 {
-    return c->nqueue >= (uint32_t)CONFIG_GET(c->worker->cfg->max_pipeline) ||
-           evbuffer_get_length(c->conn->out) >= CLIENT_OUT_MAX;
+    const config_t *cfg = c->worker->cfg;
+    uint64_t hard = CONFIG_GET(cfg->client_output_limit_hard);
+    uint64_t soft = CONFIG_GET(cfg->client_output_limit_soft.bytes);
+    uint64_t pause = soft > 0 && (hard == 0 || soft < hard) ? soft : hard;
+    return c->nqueue >= (uint32_t)CONFIG_GET(cfg->max_pipeline) ||
+           (pause > 0 && client_pending(c) >= pause);
+}
+
+static void client_kill(client_t *c, const char *limit, size_t pending)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char addr[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getpeername(c->conn->fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+            evutil_inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+            port = ntohs(sin->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+            evutil_inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+            port = ntohs(sin6->sin6_port);
+        }
+    }
+    log_info("client over output limit, closed client=%s:%d limit=%s pending=%zu worker=%d",
+             addr, port, limit, pending, c->worker->id);
+    c->killed = 1;
+    c->closing = 1;
+    /* Its replies are dropped now; it is freed from the event loop, after
+     * the reply handlers on the stack have returned. */
+    conn_abort(c->conn);
+}
+
+static void client_soft_cb(evutil_socket_t fd, short what, void *arg)
+{
+    client_t *c = arg;
+    uint64_t soft = CONFIG_GET(c->worker->cfg->client_output_limit_soft.bytes);
+    size_t n = client_pending(c);
+    if (!c->killed && soft > 0 && n > soft)
+        client_kill(c, "soft", n);
+}
+
+/* Closes c if its pending output is over the hard limit, or times how long
+ * it stays over the soft one. */
+static void client_check_output(client_t *c)
+{
+    const config_t *cfg = c->worker->cfg;
+    uint64_t hard = CONFIG_GET(cfg->client_output_limit_hard);
+    uint64_t soft = CONFIG_GET(cfg->client_output_limit_soft.bytes);
+    size_t n = client_pending(c);
+
+    if (c->killed)
+        return;
+    if (hard > 0 && n > hard) {
+        client_kill(c, "hard", n);
+        return;
+    }
+    if (soft == 0 || n <= soft) {
+        if (c->soft_ev != NULL)
+            evtimer_del(c->soft_ev);
+        return;
+    }
+    if (c->soft_ev != NULL && evtimer_pending(c->soft_ev, NULL))
+        return;
+    /* Only clients that pass the soft limit pay for a timer. */
+    if (c->soft_ev == NULL)
+        c->soft_ev = evtimer_new(c->worker->base, client_soft_cb, c);
+    struct timeval tv = { CONFIG_GET(cfg->client_output_limit_soft.seconds), 0 };
+    if (c->soft_ev == NULL || evtimer_add(c->soft_ev, &tv) < 0)
+        client_kill(c, "soft", n);
+}
+
+void client_hold(client_t *c, request_t *r, size_t n)
+{
+    r->held += n;
+    c->held += n;
+    client_check_output(c);
 }
 
 int client_maybe_close(client_t *c)
@@ -44,8 +130,10 @@ static void client_read_cb(conn_t *conn, void *arg)
 
 static void client_drained_cb(conn_t *conn, void *arg)
 {
-    if (!client_maybe_close(arg))
-        client_resume(arg);
+    if (client_maybe_close(arg))
+        return;
+    client_check_output(arg);
+    client_resume(arg);
 }
 
 static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
@@ -91,6 +179,8 @@ void client_free(client_t *c)
         else
             r->client = NULL; /* freed when its reply arrives */
     }
+    if (c->soft_ev != NULL)
+        event_free(c->soft_ev);
     TAILQ_REMOVE(&c->worker->clients, c, link);
     __atomic_store_n(&c->worker->nclients, c->worker->nclients - 1, __ATOMIC_RELAXED);
     conn_free(c->conn);
@@ -116,7 +206,10 @@ static void client_resume(client_t *c)
 
 void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len)
 {
-    evbuffer_remove_buffer(src, c->conn->out, len);
+    if (c->killed)
+        evbuffer_drain(src, len);
+    else
+        evbuffer_remove_buffer(src, c->conn->out, len);
     TAILQ_REMOVE(&c->queue, r, cq);
     c->nqueue--;
     request_free(r);
@@ -126,14 +219,18 @@ void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t l
 void client_flush(client_t *c)
 {
     request_t *r;
+    if (c->killed)
+        return; /* replies held are freed with c */
     while ((r = TAILQ_FIRST(&c->queue)) != NULL && r->done) {
         evbuffer_add_buffer(c->conn->out, r->reply);
+        c->held -= r->held;
         TAILQ_REMOVE(&c->queue, r, cq);
         c->nqueue--;
         request_free(r);
     }
     if (evbuffer_get_length(c->conn->out) > 0)
         conn_flush_soon(c->conn);
+    client_check_output(c);
     client_resume(c);
 }
 

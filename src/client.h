@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <event2/event.h>
 #include <event2/util.h>
 
 #include "request.h"
@@ -24,7 +25,10 @@ typedef struct client {
     resp_parser_t parser;
     struct request_queue queue;
     uint32_t nqueue;
+    size_t held;    /* reply bytes in queued requests, not yet in conn->out */
+    struct event *soft_ev; /* armed while over the soft output limit */
     int closing;    /* close once the queued replies are written */
+    int killed;     /* over an output limit: closing without writing */
     int paused;     /* not reading: too many requests in flight */
     int in_input;   /* inside client_input, which must not recurse */
 } client_t;
@@ -38,6 +42,8 @@ void client_flush(client_t *c);
 int client_is_head(const client_t *c, const request_t *r);
 /* r is the head: its reply (len bytes of src) goes straight out. */
 void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len);
+/* n more reply bytes are held in r, a request in c's queue. */
+void client_hold(client_t *c, request_t *r, size_t n);
 /* Stops reading; closes once the replies already owed are written. */
 void client_shutdown(client_t *c);
 /* Frees a closing client with nothing left to write; returns 1 if freed. */

@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_BOOL, OPT_LEVEL } opt_type_t;
+typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_BOOL, OPT_LEVEL, OPT_SOFT } opt_type_t;
 
 typedef struct {
     const char *name;
@@ -40,6 +40,8 @@ static const opt_t config_opts[] = {
     OPT("max-clients", OPT_INT, max_clients, 1, 10000000),
     OPT("max-request-bytes", OPT_U64, max_request_bytes, 1024, (long long)1 << 40),
     OPT("max-pipeline", OPT_INT, max_pipeline, 1, 1000000),
+    OPT("client-output-limit-hard", OPT_U64, client_output_limit_hard, 0, (long long)1 << 40),
+    OPT("client-output-limit-soft", OPT_SOFT, client_output_limit_soft, 0, (long long)1 << 40),
     OPT("hash-tags", OPT_BOOL, hash_tags, 0, 1),
     OPT("dirname-routing", OPT_BOOL, dirname_routing, 0, 1),
 };
@@ -59,6 +61,9 @@ void config_init(config_t *c)
     c->max_clients = 10000;
     c->max_request_bytes = 536870912;
     c->max_pipeline = 1024;
+    c->client_output_limit_hard = 64u << 20;
+    c->client_output_limit_soft.bytes = 16u << 20;
+    c->client_output_limit_soft.seconds = 10;
 }
 
 void config_free(config_t *c)
@@ -132,6 +137,24 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
             return -1;
         }
         return 0;
+    case OPT_SOFT: {
+        /* "BYTES SECONDS" */
+        config_soft_limit_t *l = field;
+        char *end, *secs = NULL;
+        errno = 0;
+        long long b = strtoll(value, &end, 10);
+        long s = errno == 0 && end != value && isspace((unsigned char)*end)
+                     ? strtol(end, &secs, 10) : -1;
+        if (errno != 0 || s < 0 || s > 31536000 || *secs != '\0' || b < o->min || b > o->max) {
+            snprintf(err, CONFIG_ERRLEN,
+                     "option %s: '%s' is not BYTES SECONDS (bytes in [0, %lld], seconds in "
+                     "[0, 31536000])", name, value, o->max);
+            return -1;
+        }
+        l->bytes = (uint64_t)b;
+        l->seconds = (int)s;
+        return 0;
+    }
     case OPT_LEVEL:
         if (log_level_parse(value, (log_level_t *)field) < 0) {
             snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not debug, info, warn or error",

@@ -12,6 +12,13 @@
 
 #define CONFIG_ERRLEN 512
 
+/* An output limit held for a while: bytes above which a client may stay
+ * at most seconds. */
+typedef struct config_soft_limit {
+    uint64_t bytes;            /* 0 = none */
+    int seconds;
+} config_soft_limit_t;
+
 typedef struct config {
     char *ring;
     char *listen;
@@ -30,6 +37,8 @@ typedef struct config {
     int max_clients;
     uint64_t max_request_bytes;
     int max_pipeline;
+    uint64_t client_output_limit_hard;          /* bytes, 0 = none */
+    config_soft_limit_t client_output_limit_soft;
     int hash_tags;
     int dirname_routing;
 } config_t;

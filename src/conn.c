@@ -131,12 +131,28 @@ void conn_read_enable(conn_t *c, int on)
 
 void conn_flush_soon(conn_t *c)
 {
-    if (c->dirty || c->writing)
+    if (c->dirty || c->writing || c->aborted)
         return;
     if (TAILQ_EMPTY(&c->loop->dirty))
         event_active(c->loop->flush_ev, EV_TIMEOUT, 0);
     c->dirty = 1;
     TAILQ_INSERT_TAIL(&c->loop->dirty, c, flink);
+}
+
+void conn_abort(conn_t *c)
+{
+    conn_read_enable(c, 0);
+    if (c->writing) {
+        event_del(&c->wev);
+        c->writing = 0;
+    }
+    if (c->dirty) {
+        TAILQ_REMOVE(&c->loop->dirty, c, flink);
+        c->dirty = 0;
+    }
+    evbuffer_drain(c->out, evbuffer_get_length(c->out));
+    c->aborted = 1;
+    event_active(&c->rev, EV_READ, 0);
 }
 
 /* Writes what it can; returns 0, or -1 after reporting an error (c may be
@@ -216,6 +232,10 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_t *c = arg;
     char buf[CONN_READ_SIZE];
 
+    if (c->aborted) {
+        c->ops->event(c, CONN_ERROR, ECONNABORTED, c->arg);
+        return;
+    }
     if (what & EV_TIMEOUT) {
         c->ops->event(c, CONN_TIMEOUT, ETIMEDOUT, c->arg);
         return;

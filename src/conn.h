@@ -58,6 +58,7 @@ struct conn {
     int connecting;
     int writing;       /* wev armed: the socket was full */
     int dirty;
+    int aborted;       /* conn_abort: CONN_ERROR is due */
     TAILQ_ENTRY(conn) flink;
 };
 
@@ -77,5 +78,9 @@ void conn_set_read_timeout(conn_t *c, int ms);
 void conn_read_enable(conn_t *c, int on);
 /* Output was added: write it before the loop sleeps again. */
 void conn_flush_soon(conn_t *c);
+/* Drops the output and stops reading and writing; CONN_ERROR
+ * (ECONNABORTED) follows from the event loop, so the owner is not freed
+ * under callers still on the stack. */
+void conn_abort(conn_t *c);
 
 #endif

@@ -36,6 +36,7 @@ request_t *request_new(worker_t *w)
     r->parent = NULL;
     r->mk = NULL;
     r->part = 0;
+    r->held = 0;
     r->klass = STATS_OTHER;
     r->failed = 0;
     r->done = 0;
@@ -94,7 +95,10 @@ void request_error(request_t *r, const char *fmt, ...)
 
 void request_done(request_t *r)
 {
+    request_t *top = r->parent != NULL ? r->parent : r;
     r->done = 1;
+    if (top->client != NULL)
+        client_hold(top->client, top, evbuffer_get_length(r->reply));
     if (r->parent != NULL) {
         multikey_part_done(r);
     } else if (r->client == NULL) {

@@ -27,6 +27,8 @@ struct request {
     request_t *parent;         /* a part of this multi-key request */
     struct multikey *mk;       /* set on a multi-key request */
     struct evbuffer *reply;    /* the reply, until it can be written */
+    size_t held;               /* reply bytes (its parts' too) counted
+                                * against its client's output limits */
     unsigned part;             /* index among its parent's parts */
     uint64_t sent_us;          /* when it went to its pnode */
     uint8_t klass;             /* STATS_*, for counting by class and result */

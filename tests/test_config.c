@@ -30,6 +30,8 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(config_set(&file, "max-pipeline", "3", err), 0);
     assert_int_equal(config_set(&file, "hash-tags", "yes", err), 0);
     assert_int_equal(config_set(&file, "log-level", "debug", err), 0);
+    assert_int_equal(config_set(&file, "client-output-limit-hard", "5", err), 0);
+    assert_int_equal(config_set(&file, "client-output-limit-soft", "6 7", err), 0);
     assert_int_equal(config_load(&file, path, err), 0);
     assert_string_equal(file.ring, def.ring);
     assert_string_equal(file.listen, def.listen);
@@ -48,6 +50,9 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(file.max_clients, def.max_clients);
     assert_int_equal(file.max_request_bytes, def.max_request_bytes);
     assert_int_equal(file.max_pipeline, def.max_pipeline);
+    assert_int_equal(file.client_output_limit_hard, def.client_output_limit_hard);
+    assert_int_equal(file.client_output_limit_soft.bytes, def.client_output_limit_soft.bytes);
+    assert_int_equal(file.client_output_limit_soft.seconds, def.client_output_limit_soft.seconds);
     assert_int_equal(file.hash_tags, def.hash_tags);
     assert_int_equal(file.dirname_routing, def.dirname_routing);
     assert_int_equal(config_validate(&file, err), 0);
@@ -85,6 +90,13 @@ static void t_file_syntax(void **state)
     load_text("log-level loud\n", -1, "not debug, info, warn or error");
     load_text("reconnect-min-ms 500\nreconnect-max-ms 100\n", -1, "reconnect-min-ms");
     load_text("ring\n", -1, "no ring directory");
+    load_text("client-output-limit-soft 1048576   5\n", 0, NULL);
+    load_text("client-output-limit-soft 0 0\nclient-output-limit-hard 0\n", 0, NULL);
+    load_text("client-output-limit-soft 1048576\n", -1, "is not BYTES SECONDS");
+    load_text("client-output-limit-soft 1048576 5 6\n", -1, "is not BYTES SECONDS");
+    load_text("client-output-limit-soft 1048576 -5\n", -1, "is not BYTES SECONDS");
+    load_text("client-output-limit-soft 1mb 5\n", -1, "is not BYTES SECONDS");
+    load_text("client-output-limit-hard -1\n", -1, "client-output-limit-hard");
 }
 
 static void t_missing_file(void **state)

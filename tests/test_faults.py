@@ -237,9 +237,10 @@ def test_slowloris_does_not_hold_up_others():
 
 def test_large_pipeline_never_read_keeps_the_proxy_bounded():
     # 5,000 GETs of a 32 KB value: 160 MB of replies the client never reads.
-    # The proxy stops reading from it once 64 MB of replies wait for it
-    # (src/client.c's output limit) and max-pipeline (1,024) more are in
-    # flight, so it must forward far fewer than 5,000 and hold only those.
+    # The proxy stops reading from it once 16 MB of replies wait for it
+    # (client-output-limit-soft's default) and max-pipeline (1,024) more are
+    # in flight, so it must forward far fewer than 5,000 and hold only those.
+    # (It closes the client 10 s later; tests/test_limits.py tests that.)
     cl = cluster()
     pid = cl.proxy.proc.pid
     key = cl.keys[cl.servers[0].pnode][3]

@@ -1,14 +1,16 @@
 """Configured limits, timeouts and connection options: max-clients,
 client-idle-timeout, server-timeout-ms, max-request-bytes, max-pipeline
-back-pressure and preconnect."""
+back-pressure, the output limits for clients that do not read, and
+preconnect."""
 
 import os
+import signal
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (Closed, Cluster, Err, Status, check, encode,  # noqa: E402
+from proxytest import (HOST, Closed, Cluster, Err, Status, check, encode,  # noqa: E402
                        encode_all, eq, eq_list, lazy, rss_kb, run, wait_until)
 
 cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
@@ -177,6 +179,108 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
           "not read (max-pipeline 8)" % last)
     check(grown < 150 * 1024, "ringproxy grew by %d MB for a client that does not read"
           % (grown // 1024))
+
+
+def output_limit_cluster(hard, soft):
+    """Its own proxy with the given output limits and a 256 KB value."""
+    cl = Cluster(n=2, vnodes=256, config={
+        "client-output-limit-hard": hard, "client-output-limit-soft": soft,
+        "max-pipeline": 64, "server-timeout-ms": 0})
+    cl.key, cl.value = "outlimit:k", b"o" * (256 << 10)
+    cl.server_for(cl.key).client().set(cl.key, cl.value)
+    return cl
+
+
+def limit_log(cl, client, limit):
+    """The proxy's log line about client closed over limit, or None."""
+    want = "client=%s:%d limit=%s " % (HOST, client.sock.getsockname()[1], limit)
+    lines = [ln for ln in cl.proxy.stderr().splitlines() if want in ln]
+    return lines[0] if lines else None
+
+
+def test_hard_output_limit_closes_a_client_that_does_not_read():
+    # 400 GETs of 256 KB (100 MB of replies) from a client that never
+    # reads, with a 1 MB hard limit: max-pipeline 64 keeps 16 MB in flight,
+    # so the replies in flight pass the limit and the client is closed.
+    cl = output_limit_cluster(1 << 20, "0 0")
+    pid = cl.proxy.proc.pid
+    before = rss_kb(pid)
+    hog = cl.raw()
+    hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    hog.send(encode_all(("GET", cl.key) for _ in range(400)))
+    wait_until(lambda: limit_log(cl, hog, "hard"), 10,
+               "a log line for the client closed over the hard limit")
+    grown = rss_kb(pid) - before
+    line = limit_log(cl, hog, "hard")
+    pending = int(line.split("pending=")[1].split()[0])
+    check(pending > 1 << 20, "logged pending output %d is not over the 1 MB limit: %s"
+          % (pending, line))
+    check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
+    hog.close()
+    other = cl.raw()
+    eq(other.call("GET", cl.key), cl.value, "another client's GET of the same key")
+    other.close()
+    print("     closed at %d bytes pending; proxy RSS grew %d KB" % (pending, grown))
+    check(grown < 64 * 1024, "ringproxy grew by %d MB for a client over a 1 MB hard limit"
+          % (grown // 1024))
+    cl.proxy.stop()
+
+
+def test_replies_held_behind_an_awaited_one_count_toward_the_limit():
+    # The first GET goes to a stopped pnode, so the 40 replies of 256 KB
+    # behind it are held for order, none written: the client must still be
+    # closed over the 1 MB hard limit while that pnode is stopped. Likewise
+    # MGETs with a key on the stopped pnode, whose other parts' replies are
+    # held until the last part's. Requests to the stopped pnode are
+    # answered after their client has gone.
+    cl = output_limit_cluster(1 << 20, "0 0")
+    owner = cl.server_for(cl.key)
+    far = next(k for k in ("outlimit:far:%d" % i for i in range(1000))
+               if cl.server_for(k) is not owner)
+    stopped = cl.server_for(far)
+    stopped.client().set(far, "far")
+    pipelines = {"GETs behind a GET": [("GET", far)] + [("GET", cl.key)] * 40,
+                 "MGETs": [("MGET", far, cl.key)] * 40}
+    for what, reqs in pipelines.items():
+        hog = cl.raw()
+        os.kill(stopped.proc.pid, signal.SIGSTOP)
+        try:
+            hog.send(encode_all(reqs))
+            wait_until(lambda: limit_log(cl, hog, "hard"), 10,
+                       "a log line for the client closed over the hard limit with "
+                       "%s held for a stopped pnode" % what)
+        finally:
+            os.kill(stopped.proc.pid, signal.SIGCONT)
+        check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
+        hog.close()
+    other = cl.raw()
+    eq(other.call("GET", far), b"far", "GET from the pnode that was stopped")
+    eq(other.call("GET", cl.key), cl.value, "GET from the other pnode")
+    other.close()
+    cl.proxy.stop()
+
+
+def test_soft_output_limit_closes_only_a_client_that_stays_above_it():
+    # Soft limit 1 MB for 2 s, no hard limit: 40 GETs of 256 KB (10 MB)
+    # each. One client reads its replies after a short pause and is kept;
+    # one that never reads is closed once 2 s have passed.
+    cl = output_limit_cluster(0, "1048576 2")
+    prompt, hog = cl.raw(), cl.raw()
+    hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    hog.send(encode_all(("GET", cl.key) for _ in range(40)))
+    prompt.send(encode_all(("GET", cl.key) for _ in range(40)))
+    time.sleep(0.3)
+    for i in range(40):
+        eq(prompt.reply(), cl.value, "reply %d to the client that reads" % i)
+    wait_until(lambda: limit_log(cl, hog, "soft"), 10,
+               "a log line for the client closed over the soft limit")
+    check(hog.expect_closed(timeout=5), "client over the soft output limit still open")
+    hog.close()
+    check(limit_log(cl, prompt, "soft") is None, "the client that read was closed: %s"
+          % limit_log(cl, prompt, "soft"))
+    eq(prompt.call("PING"), Status("PONG"), "the client that read is still served")
+    prompt.close()
+    cl.proxy.stop()
 
 
 def proxy_connections(server):
