@@ -27,6 +27,7 @@ typedef struct client {
     int closing;    /* close once the queued replies are written */
     int paused;     /* not reading: too many requests in flight */
     int in_input;   /* inside client_input, which must not recurse */
+    int authed;     /* AUTH done, or no requirepass */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

@@ -42,6 +42,9 @@ static const opt_t config_opts[] = {
     OPT("max-pipeline", OPT_INT, max_pipeline, 1, 1000000),
     OPT("hash-tags", OPT_BOOL, hash_tags, 0, 1),
     OPT("dirname-routing", OPT_BOOL, dirname_routing, 0, 1),
+    OPT("requirepass", OPT_STR, requirepass, 0, 0),
+    OPT("backend-password", OPT_STR, backend_password, 0, 0),
+    OPT("admin-token", OPT_STR, admin_token, 0, 0),
 };
 
 void config_init(config_t *c)

@@ -32,6 +32,9 @@ typedef struct config {
     int max_pipeline;
     int hash_tags;
     int dirname_routing;
+    char *requirepass;         /* NULL or "" = clients need no AUTH */
+    char *backend_password;    /* NULL or "" = pnodes get no AUTH */
+    char *admin_token;         /* NULL or "" = admin needs no token */
 } config_t;
 
 /* Options marked (reload) in etc/ringproxy.conf change while workers run:

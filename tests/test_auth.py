@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""test_auth: requirepass at the proxy (AUTH, AUTH default, HELLO AUTH, the
+NOAUTH gate and Redis's exact error texts), backend-password on pnode
+connections, and the admin bearer token; real redis-servers on loopback."""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proxytest import *  # noqa: E402,F401,F403
+
+PASS = "s3cret pass"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NOPASS = ("ERR AUTH <password> called without any password configured for the "
+          "default user. Are you sure your configuration is correct?")
+HELLO_NOAUTH = ("NOAUTH HELLO must be called with the client already authenticated, "
+                "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                "authenticate the client and select the RESP protocol version at the "
+                "same time")
+
+locked = lazy(lambda: Cluster(n=2, config={"requirepass": PASS}))
+open_cluster = lazy(lambda: Cluster(n=1))
+
+
+def test_noauth_gate():
+    cl = locked()
+    c = cl.raw()
+    assert_err(c.call("SET", "gate:k", "v"), NOAUTH, "SET before AUTH")
+    assert_err(c.call("GET", "gate:k"), NOAUTH, "GET before AUTH")
+    assert_err(c.call("MSET", "gate:a", "1", "gate:b", "2"), NOAUTH, "MSET before AUTH")
+    assert_err(c.call("KEYS", "*"), NOAUTH, "an unsupported command before AUTH")
+    assert_err(c.call("RING", "INFO"), NOAUTH, "RING before AUTH")
+    eq(c.call("PING"), Status("PONG"), "PING before AUTH")
+    assert_err(c.call("HELLO", "2"), HELLO_NOAUTH, "HELLO without AUTH")
+    for k in ("gate:k", "gate:a", "gate:b"):
+        eq(cl.server_for(k).client().get(k), None, "%s on its pnode after refused writes" % k)
+    eq(c.call("QUIT"), Status("OK"), "QUIT before AUTH")
+    check(c.expect_closed(), "QUIT closes")
+
+
+def test_auth_forms():
+    cl = locked()
+    c = cl.raw()
+    assert_err(c.call("AUTH", "wrong"), WRONGPASS, "AUTH with a wrong password")
+    assert_err(c.call("AUTH", PASS[:-1]), WRONGPASS, "AUTH with a prefix of the password")
+    assert_err(c.call("AUTH", PASS + "x"), WRONGPASS, "AUTH with a longer password")
+    assert_err(c.call("AUTH", "alice", PASS), WRONGPASS, "AUTH as another user")
+    assert_err(c.call("AUTH", "default", "wrong"), WRONGPASS, "AUTH default, wrong password")
+    assert_err(c.call("AUTH", "a", "b", "c"), "ERR syntax error", "AUTH with 3 arguments")
+    assert_err(c.call("GET", "k"), NOAUTH, "still refused after failed AUTHs")
+    eq(c.call("AUTH", PASS), Status("OK"), "AUTH password")
+    eq(c.call("SET", "forms:k", "v1"), Status("OK"), "SET after AUTH")
+    eq(c.call("GET", "forms:k"), b"v1", "GET after AUTH")
+    eq(cl.server_for("forms:k").client().get("forms:k"), b"v1", "the key on its pnode")
+    c2 = cl.raw()
+    eq(c2.call("AUTH", "default", PASS), Status("OK"), "AUTH default password")
+    eq(c2.call("GET", "forms:k"), b"v1", "GET after AUTH default")
+    c3 = cl.raw()
+    assert_err(c3.call("HELLO", "2", "AUTH", "default", "nope"), WRONGPASS, "HELLO AUTH wrong")
+    assert_err(c3.call("GET", "forms:k"), NOAUTH, "refused after HELLO with a wrong password")
+    assert_err(c3.call("HELLO", "3", "AUTH", "default", PASS),
+               "NOPROTO sorry, this protocol version is not supported", "HELLO 3 AUTH")
+    assert_err(c3.call("GET", "forms:k"), NOAUTH, "HELLO 3 AUTH does not authenticate")
+    hello = c3.call("HELLO", "2", "AUTH", "default", PASS, "SETNAME", "me")
+    check(isinstance(hello, list) and hello[:2] == [b"server", b"ringproxy"],
+          "HELLO 2 AUTH default password: %r" % (hello,))
+    eq(c3.call("GET", "forms:k"), b"v1", "GET after HELLO AUTH")
+
+
+def test_pipelined_before_auth():
+    """A pipeline whose AUTH comes in the middle: only what follows it runs."""
+    cl = locked()
+    c = cl.raw()
+    c.send(encode_all([("SET", "pipe:k", "early"), ("AUTH", PASS), ("SET", "pipe:j", "late"),
+                       ("GET", "pipe:k")]))
+    r = c.replies(4)
+    assert_err(r[0], NOAUTH, "SET before AUTH in a pipeline")
+    eq(r[1:], [Status("OK"), Status("OK"), None], "AUTH, SET, GET after it")
+    eq(cl.server_for("pipe:j").client().get("pipe:j"), b"late", "the later SET on its pnode")
+
+
+def test_clients_with_password():
+    cl = locked()
+    r = cl.client(password=PASS)
+    check(r.set("py:k", "v") is True, "python redis password= SET")
+    eq(r.get("py:k"), b"v", "python redis password= GET")
+    r.close()
+    bad = cl.client(password="nope")
+    try:
+        bad.get("py:k")
+        raise TestFailure("a wrong password= was accepted")
+    except (redis.exceptions.ResponseError, redis.exceptions.AuthenticationError) as e:
+        check("invalid username-password pair" in str(e), "python error text: %s" % e)
+    bad.close()
+    out = run_cmd(["redis-cli", "-h", HOST, "-p", str(cl.proxy.port), "--no-auth-warning",
+                   "-a", PASS, "GET", "py:k"])
+    eq(out.stdout.decode().strip(), "v", "redis-cli -a GET (stderr %r)" % out.stderr)
+    out = run_cmd(["redis-cli", "-h", HOST, "-p", str(cl.proxy.port), "GET", "py:k"])
+    eq(out.stdout.decode().strip(), NOAUTH, "redis-cli without -a")
+
+
+def test_auth_without_requirepass():
+    cl = open_cluster()
+    c = cl.raw()
+    assert_err(c.call("AUTH", "x"), NOPASS, "AUTH with no requirepass")
+    eq(c.call("AUTH", "default", "anything"), Status("OK"),
+       "AUTH default with no requirepass (Redis's nopass default user)")
+    assert_err(c.call("AUTH", "bob", "x"), WRONGPASS, "AUTH as another user, no requirepass")
+    eq(c.call("SET", "open:k", "v"), Status("OK"), "no AUTH needed")
+    eq(c.call("HELLO", "2", "AUTH", "default", "x")[0], b"server", "HELLO AUTH, no requirepass")
+
+
+run(globals())
