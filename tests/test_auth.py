@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proxytest  # noqa: E402
 from proxytest import *  # noqa: E402,F401,F403
 
 PASS = "s3cret pass"
@@ -110,6 +111,72 @@ def test_auth_without_requirepass():
     assert_err(c.call("AUTH", "bob", "x"), WRONGPASS, "AUTH as another user, no requirepass")
     eq(c.call("SET", "open:k", "v"), Status("OK"), "no AUTH needed")
     eq(c.call("HELLO", "2", "AUTH", "default", "x")[0], b"server", "HELLO AUTH, no requirepass")
+
+
+BACKEND_PASS = "pnode-pw"
+
+
+class PassServer(RedisServer):
+    """A redis-server started with --requirepass."""
+
+    def start(self):
+        log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.proc = proxytest._spawn(
+            ["redis-server", "--port", str(self.port), "--bind", HOST,
+             "--save", "", "--appendonly", "no", "--daemonize", "no",
+             "--dir", self.dir, "--requirepass", BACKEND_PASS],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        wait_until(self._pong, START_TIMEOUT, "redis-server on port %d" % self.port)
+
+    def client(self):
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=IO_TIMEOUT,
+                           socket_connect_timeout=IO_TIMEOUT, password=BACKEND_PASS)
+
+
+pass_servers = lazy(lambda: [PassServer() for _ in range(2)])
+
+
+def pass_proxy(password, threads=2):
+    servers = pass_servers()
+    ring = make_ring(servers)
+    return servers, ring, Proxy(ring, config={"backend-password": password}, threads=threads)
+
+
+def test_backend_password():
+    servers, ring, proxy = pass_proxy(BACKEND_PASS)
+    c = proxy.raw()
+    keys = ["bp:%d" % i for i in range(200)]
+    # One pipeline on fresh pnode connections: the AUTH replies must not
+    # shift any request's reply.
+    c.send(encode_all([("SET", k, "v-" + k) for k in keys] + [("GET", k) for k in keys]))
+    r = c.replies(2 * len(keys))
+    eq(r[:len(keys)], [Status("OK")] * len(keys), "SETs through AUTHed pnode connections")
+    eq(r[len(keys):], [("v-" + k).encode() for k in keys], "GETs, each its own reply")
+    nodes = get_nodes(ring, keys)
+    by = {s.pnode: s for s in servers}
+    for k in keys[:20]:
+        eq(by[nodes[k]["pnode"]].client().get(k), ("v-" + k).encode(), "%s on its pnode" % k)
+    for s in servers:
+        st = s.client().info("commandstats")
+        check(st.get("cmdstat_auth", {}).get("calls", 0) >= 1, "%s got AUTH" % s.pnode)
+        eq(st.get("cmdstat_auth", {}).get("failed_calls", 0), 0, "%s: no failed AUTH" % s.pnode)
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
+def test_backend_password_wrong():
+    servers, ring, proxy = pass_proxy("not-it", threads=1)
+    c = proxy.raw()
+    for key in ("bw:1", "bw:2"):
+        pnode = get_nodes(ring, [key])[key]["pnode"]
+        reply = c.call("SET", key, "v")
+        assert_unavailable(reply, pnode)
+        eq(reply, "ERR pnode %s unavailable: AUTH failed: %s" % (pnode, WRONGPASS),
+           "a request behind a refused AUTH")
+        eq({s.pnode: s for s in servers}[pnode].client().get(key), None, "%s not written" % key)
+    check("backend AUTH refused" in proxy.stderr(), "the refusal is logged")
+    eq(c.call("PING"), Status("PONG"), "the client is still served")
+    eq(proxy.stop(), 0, "proxy exit status")
 
 
 run(globals())
