@@ -3,9 +3,12 @@
 NOAUTH gate and Redis's exact error texts), backend-password on pnode
 connections, and the admin bearer token; real redis-servers on loopback."""
 
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
@@ -176,6 +179,56 @@ def test_backend_password_wrong():
         eq({s.pnode: s for s in servers}[pnode].client().get(key), None, "%s not written" % key)
     check("backend AUTH refused" in proxy.stderr(), "the refusal is logged")
     eq(c.call("PING"), Status("PONG"), "the client is still served")
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
+TOKEN = "adm1n-t0ken"
+
+
+def http(port, path, method="GET", auth=None):
+    """(status, body, headers) of one admin request."""
+    req = urllib.request.Request("http://%s:%d%s" % (HOST, port, path), method=method,
+                                 data=b"" if method == "POST" else None)
+    if auth is not None:
+        req.add_header("Authorization", auth)
+    try:
+        with urllib.request.urlopen(req, timeout=IO_TIMEOUT) as r:
+            return r.status, r.read().decode(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers
+
+
+def test_admin_token():
+    cl = open_cluster()
+    aport = free_port()
+    proxy = Proxy(cl.ring, config={"admin": "%s:%d" % (HOST, aport), "admin-token": TOKEN})
+    wait_until(lambda: port_open(aport), START_TIMEOUT, "admin port")
+    for path, method in (("/stats", "GET"), ("/ring", "GET"), ("/metrics", "GET"),
+                         ("/reload", "POST"), ("/nowhere", "GET")):
+        for auth in (None, "Bearer wrong", "Bearer " + TOKEN[:-1], "Bearer " + TOKEN + "x",
+                     "Basic " + TOKEN, TOKEN, "Bearer"):
+            code, body, hdrs = http(aport, path, method, auth)
+            eq(code, 401, "%s %s with Authorization %r" % (method, path, auth))
+            eq(json.loads(body), {"error": "missing or wrong bearer token"}, "401 body")
+            eq(hdrs.get("WWW-Authenticate"), "Bearer", "401 WWW-Authenticate")
+    good = "Bearer " + TOKEN
+    code, body, _ = http(aport, "/stats", auth=good)
+    eq(code, 200, "/stats with the token")
+    check(isinstance(json.loads(body), dict) and json.loads(body), "/stats JSON: %r" % body)
+    eq(http(aport, "/metrics", auth=good)[0], 200, "/metrics with the token")
+    eq(http(aport, "/reload", "POST", auth=good)[0], 200, "POST /reload with the token")
+    eq(http(aport, "/nowhere", auth=good)[0], 404, "unknown path with the token")
+    code, body, _ = http(aport, "/health")
+    eq((code, body.strip()), (200, "ok"), "/health stays open")
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
+def test_admin_without_token():
+    cl = open_cluster()
+    aport = free_port()
+    proxy = Proxy(cl.ring, config={"admin": "%s:%d" % (HOST, aport)})
+    wait_until(lambda: port_open(aport), START_TIMEOUT, "admin port")
+    eq(http(aport, "/stats")[0], 200, "/stats with no admin-token configured")
     eq(proxy.stop(), 0, "proxy exit status")
 
 
