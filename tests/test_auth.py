@@ -5,6 +5,7 @@ connections, and the admin bearer token; real redis-servers on loopback."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -114,6 +115,23 @@ def test_auth_without_requirepass():
     assert_err(c.call("AUTH", "bob", "x"), WRONGPASS, "AUTH as another user, no requirepass")
     eq(c.call("SET", "open:k", "v"), Status("OK"), "no AUTH needed")
     eq(c.call("HELLO", "2", "AUTH", "default", "x")[0], b"server", "HELLO AUTH, no requirepass")
+
+
+def test_requirepass_is_start_only():
+    """SIGHUP with a new requirepass keeps the old one and says so."""
+    cl = open_cluster()
+    path = write_config({"requirepass": PASS})
+    proxy = Proxy(cl.ring, config=path)
+    with open(path, "w") as f:
+        f.write("requirepass other\nadmin-token t\nbackend-password b\n")
+    proxy.proc.send_signal(signal.SIGHUP)
+    for opt in ("requirepass", "admin-token", "backend-password"):
+        wait_until(lambda: "cannot change at run time option=%s " % opt in proxy.stderr(), 10,
+                   "the reload's warning about %s" % opt)
+    c = proxy.raw()
+    assert_err(c.call("AUTH", "other"), WRONGPASS, "the new password after SIGHUP")
+    eq(c.call("AUTH", PASS), Status("OK"), "the start-time password after SIGHUP")
+    eq(proxy.stop(), 0, "proxy exit status")
 
 
 BACKEND_PASS = "pnode-pw"
