@@ -11,6 +11,7 @@
 #include <event2/util.h>
 
 #include "admin.h"
+#include "auth.h"
 #include "json.h"
 #include "ring.h"
 #include "ringref.h"
@@ -292,6 +293,17 @@ static void admin_reload(struct evhttp_request *req, admin_t *a, struct evbuffer
         evhttp_send_error(req, 503, "reloads unavailable");
 }
 
+/* With admin-token set, every request but GET /health (left open for load
+ * balancers' probes, which tell nothing secret) needs the bearer token. */
+static int admin_authorized(struct evhttp_request *req, admin_t *a, const char *path)
+{
+    const char *token = a->proxy->cfg.admin_token;
+    if (!auth_enabled(token) || strcmp(path, "/health") == 0)
+        return 1;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    return h != NULL && strncmp(h, "Bearer ", 7) == 0 && auth_equal(token, h + 7, strlen(h + 7));
+}
+
 static void admin_cb(struct evhttp_request *req, void *arg)
 {
     admin_t *a = arg;
@@ -305,7 +317,11 @@ static void admin_cb(struct evhttp_request *req, void *arg)
     }
     if (path == NULL)
         path = "/";
-    if (method == EVHTTP_REQ_GET && strcmp(path, "/health") == 0)
+    if (!admin_authorized(req, a, path)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+        evbuffer_add_printf(out, "{\"error\":\"missing or wrong bearer token\"}\n");
+        admin_reply(req, 401, "application/json", out);
+    } else if (method == EVHTTP_REQ_GET && strcmp(path, "/health") == 0)
         admin_health(req, a, out);
     else if (method == EVHTTP_REQ_GET && strcmp(path, "/ring") == 0)
         admin_ring(req, a, out);

@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 #include <event2/util.h>
 
+#include "auth.h"
 #include "backend.h"
 #include "log.h"
 #include "ring.h"
@@ -108,6 +109,7 @@ static void backend_close(backend_t *b)
         b->conn = NULL;
     }
     b->state = BACKEND_IDLE;
+    b->authing = 0;
     resp_scan_init(&b->scan);
 }
 
@@ -143,6 +145,43 @@ static void server_mark_down(server_t *s, const char *reason)
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
+/* The server is usable again: forget its backoff. */
+static void backend_up(backend_t *b)
+{
+    server_t *s = b->server;
+    if (s->down || s->backoff_ms)
+        log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
+    s->down = 0;
+    s->backoff_ms = 0;
+}
+
+/* The reply to the AUTH that backend_connect sent ahead of any request: it
+ * belongs to no request, so it is dropped here. A refusal makes the
+ * connection useless; returns -1 once it is closed. */
+static int backend_auth_reply(backend_t *b, struct evbuffer *in)
+{
+    server_t *s = b->server;
+    size_t len = b->scan.pos;
+    char type = b->scan.type, reason[128];
+
+    resp_scan_init(&b->scan);
+    if (type != '-') {
+        evbuffer_drain(in, len);
+        b->authing = 0;
+        backend_up(b);
+        return 0;
+    }
+    /* The error line without '-' and CRLF. */
+    int n = len > 3 ? (int)(len - 3) : 0;
+    const char *line = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+    snprintf(reason, sizeof(reason), "AUTH failed: %.*s", n, line + 1);
+    log_warn("backend AUTH refused pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    backend_close(b);
+    server_mark_down(s, reason);
+    backend_fail_all(b, reason);
+    return -1;
+}
+
 static void backend_scan_replies(backend_t *b)
 {
     struct evbuffer *in = b->conn->in;
@@ -166,6 +205,11 @@ static void backend_scan_replies(backend_t *b)
         }
         if (rc == RESP_AGAIN)
             continue;
+        if (b->authing && rc == RESP_OK) {
+            if (backend_auth_reply(b, in) < 0)
+                return;
+            continue;
+        }
         request_t *r = TAILQ_FIRST(&b->inflight);
         if (rc == RESP_ERROR || r == NULL) {
             const char *why = rc == RESP_ERROR ? b->scan.err : "reply without a request";
@@ -206,10 +250,9 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
 
     if (what == CONN_CONNECTED) {
         b->state = BACKEND_CONNECTED;
-        if (s->down || s->backoff_ms)
-            log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
-        s->down = 0;
-        s->backoff_ms = 0;
+        /* With a password the server is up once it accepts the AUTH. */
+        if (!b->authing)
+            backend_up(b);
         conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
         return;
     }
@@ -253,6 +296,14 @@ static int backend_connect(backend_t *b)
         return -1;
     }
     b->state = BACKEND_CONNECTING;
+    const char *pw = s->worker->cfg->backend_password;
+    if (auth_enabled(pw)) {
+        size_t n = strlen(pw);
+        evbuffer_add_printf(b->conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
+        evbuffer_add(b->conn->out, pw, n);
+        evbuffer_add(b->conn->out, "\r\n", 2);
+        b->authing = 1;
+    }
     return 0;
 }
 

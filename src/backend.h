@@ -30,6 +30,7 @@ typedef struct backend {
     struct request_queue inflight;
     size_t ninflight;
     resp_scan_t scan;
+    int authing;        /* the AUTH sent on connect awaits its reply */
 } backend_t;
 
 typedef struct server {

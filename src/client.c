@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "auth.h"
 #include "client.h"
 #include "log.h"
 #include "router.h"
@@ -160,6 +161,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd)
         return NULL;
     }
     c->worker = w;
+    c->authed = !auth_enabled(w->cfg->requirepass);
     resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);
     if (CONFIG_GET(w->cfg->client_idle_timeout) > 0)

@@ -31,6 +31,7 @@ typedef struct client {
     int killed;     /* over an output limit: closing without writing */
     int paused;     /* not reading: too many requests in flight */
     int in_input;   /* inside client_input, which must not recurse */
+    int authed;     /* AUTH done, or no requirepass */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

@@ -16,6 +16,7 @@
 #define CMD_UNSUPPORTED 0x08 /* cannot be routed: not supported */
 #define CMD_SORT        0x10 /* SORT's options name keys: STORE's destination,
                               * and BY/GET patterns that read other keys */
+#define CMD_NOAUTH      0x20 /* allowed before AUTH when requirepass is set */
 
 typedef struct command {
     const char *name;  /* lower case */

@@ -44,6 +44,9 @@ static const opt_t config_opts[] = {
     OPT("client-output-limit-soft", OPT_SOFT, client_output_limit_soft, 0, (long long)1 << 40),
     OPT("hash-tags", OPT_BOOL, hash_tags, 0, 1),
     OPT("dirname-routing", OPT_BOOL, dirname_routing, 0, 1),
+    OPT("requirepass", OPT_STR, requirepass, 0, 0),
+    OPT("backend-password", OPT_STR, backend_password, 0, 0),
+    OPT("admin-token", OPT_STR, admin_token, 0, 0),
 };
 
 void config_init(config_t *c)

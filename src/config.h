@@ -41,6 +41,9 @@ typedef struct config {
     config_soft_limit_t client_output_limit_soft;
     int hash_tags;
     int dirname_routing;
+    char *requirepass;         /* NULL or "" = clients need no AUTH */
+    char *backend_password;    /* NULL or "" = pnodes get no AUTH */
+    char *admin_token;         /* NULL or "" = admin needs no token */
 } config_t;
 
 /* Options marked (reload) in etc/ringproxy.conf change while workers run:

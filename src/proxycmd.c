@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 
+#include "auth.h"
 #include "config.h"
 #include "proxycmd.h"
 #include "ring.h"
@@ -78,8 +79,48 @@ static void proxycmd_ring(client_t *c, request_t *r, const char *base, const res
     request_done(r);
 }
 
-static void proxycmd_hello(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+#define PROXYCMD_WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+
+/* Redis's default user: with no requirepass it takes any password. Other
+ * users do not exist here. */
+static int proxycmd_login(client_t *c, const char *user, size_t ulen, const char *pass,
+                          size_t plen)
 {
+    const char *want = c->worker->cfg->requirepass;
+    if (user != NULL && !(ulen == 7 && memcmp(user, "default", 7) == 0))
+        return -1;
+    if (auth_enabled(want) && !auth_equal(want, pass, plen))
+        return -1;
+    c->authed = 1;
+    return 0;
+}
+
+static void proxycmd_auth(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
+                          size_t argc)
+{
+    const resp_arg_t *pass = &args[argc - 1];
+    if (argc > 3) {
+        request_error(r, "ERR syntax error");
+        return;
+    }
+    if (argc == 2 && !auth_enabled(c->worker->cfg->requirepass)) {
+        request_error(r, "ERR AUTH <password> called without any password configured for the "
+                         "default user. Are you sure your configuration is correct?");
+        return;
+    }
+    if (proxycmd_login(c, argc == 3 ? base + args[1].off : NULL, args[1].len,
+                       base + pass->off, pass->len) < 0) {
+        request_error(r, PROXYCMD_WRONGPASS);
+        return;
+    }
+    evbuffer_add(r->reply, "+OK\r\n", 5);
+    request_done(r);
+}
+
+static void proxycmd_hello(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
+                           size_t argc)
+{
+    const resp_arg_t *user = NULL;
     if (argc >= 2) {
         const char *v = base + args[1].off;
         size_t len = args[1].len;
@@ -95,10 +136,25 @@ static void proxycmd_hello(request_t *r, const char *base, const resp_arg_t *arg
     for (size_t i = 2; i < argc; i++) {
         if (proxycmd_is(base + args[i].off, args[i].len, "setname") && i + 1 < argc) {
             i++;
+        } else if (proxycmd_is(base + args[i].off, args[i].len, "auth") && i + 2 < argc) {
+            user = &args[i + 1];
+            i += 2;
         } else {
-            router_unsupported(r, "HELLO", 5, " with AUTH or other options");
+            router_unsupported(r, "HELLO", 5, " with options other than AUTH and SETNAME");
             return;
         }
+    }
+    if (user != NULL && proxycmd_login(c, base + user->off, user->len, base + user[1].off,
+                                       user[1].len) < 0) {
+        request_error(r, PROXYCMD_WRONGPASS);
+        return;
+    }
+    if (!c->authed) {
+        request_error(r, "NOAUTH HELLO must be called with the client already authenticated, "
+                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "authenticate the client and select the RESP protocol version at the "
+                         "same time");
+        return;
     }
     evbuffer_add_printf(r->reply, "*14\r\n");
     proxycmd_bulk_str(r->reply, "server");
@@ -183,7 +239,9 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
     } else if (strcmp(name, "command") == 0) {
         proxycmd_command(r, base, args, argc);
     } else if (strcmp(name, "hello") == 0) {
-        proxycmd_hello(r, base, args, argc);
+        proxycmd_hello(c, r, base, args, argc);
+    } else if (strcmp(name, "auth") == 0) {
+        proxycmd_auth(c, r, base, args, argc);
     } else if (strcmp(name, "config") == 0) {
         proxycmd_config(r, base, args, argc);
     } else {

@@ -74,6 +74,12 @@ int proxy_check_ring(const ring_t *old, const ring_t *nw, char *err, size_t errl
     return 0;
 }
 
+/* NULL and "" both mean unset. */
+static int reload_str_changed(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
 /* Options that take effect at run time are stored atomically; workers read
  * them as they go. The others are reported as needing a restart. */
 static void reload_config(proxy_t *p)
@@ -118,11 +124,14 @@ static void reload_config(proxy_t *p)
         { "ring", strcmp(nc.ring, cfg->ring) != 0 },
         { "listen", strcmp(nc.listen, cfg->listen) != 0 },
         { "threads", nc.threads != cfg->threads },
-        { "admin", strcmp(nc.admin ? nc.admin : "", cfg->admin ? cfg->admin : "") != 0 },
-        { "pidfile", strcmp(nc.pidfile ? nc.pidfile : "", cfg->pidfile ? cfg->pidfile : "") != 0 },
+        { "admin", reload_str_changed(nc.admin, cfg->admin) },
+        { "pidfile", reload_str_changed(nc.pidfile, cfg->pidfile) },
         { "syslog", nc.syslog != cfg->syslog },
         { "backend-connections", nc.backend_connections != cfg->backend_connections },
         { "preconnect", nc.preconnect != cfg->preconnect },
+        { "requirepass", reload_str_changed(nc.requirepass, cfg->requirepass) },
+        { "backend-password", reload_str_changed(nc.backend_password, cfg->backend_password) },
+        { "admin-token", reload_str_changed(nc.admin_token, cfg->admin_token) },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (fixed[i].changed)

@@ -197,6 +197,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     if (cmd == NULL) {
         STAT_INC(r->worker->stats.err_command);
         router_unknown(r, base, args, argc);
+    } else if (!c->authed && !(cmd->flags & CMD_NOAUTH)) {
+        request_error(r, "NOAUTH Authentication required.");
     } else if (cmd->flags & CMD_UNSUPPORTED) {
         router_unsupported(r, base + args[0].off, args[0].len, "");
     } else if (!command_arity_ok(cmd, argc)) {

@@ -55,6 +55,9 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(file.client_output_limit_soft.seconds, def.client_output_limit_soft.seconds);
     assert_int_equal(file.hash_tags, def.hash_tags);
     assert_int_equal(file.dirname_routing, def.dirname_routing);
+    assert_string_equal(file.requirepass, "");
+    assert_string_equal(file.backend_password, "");
+    assert_string_equal(file.admin_token, "");
     assert_int_equal(config_validate(&file, err), 0);
     config_free(&def);
     config_free(&file);
