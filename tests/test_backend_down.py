@@ -152,10 +152,13 @@ def test_no_reply_mixup_after_a_pnode_restarts_under_load():
         for r in c.replies(60):
             check(r == Status("OK") or isinstance(r, Err), "reply during the kill: %r" % (r,))
     victim.start()
-    k0 = cl.keys[victim.pnode][0]
-    for c in cs:                       # each worker reconnects on its own
-        wait_until(lambda: c.call("SET", k0, "x") == Status("OK"), 10,
-                   "%s back" % victim.pnode, step=0.1)
+    # Each worker reconnects on its own, and may still be backing off from
+    # a pnode an earlier test killed: wait until every pnode answers every
+    # client before checking that nothing is mixed up.
+    for c in cs:
+        for s in cl.servers:
+            wait_until(lambda c=c, k=cl.keys[s.pnode][0]: c.call("SET", k, "x") == Status("OK"), 10,
+                       "%s back" % s.pnode, step=0.1)
     for rnd in range(5):
         for n, c in enumerate(cs):
             c.send(encode_all([("SET", "mix:%d:%d" % (n, i), "%d-%d" % (n, rnd)) for i in range(50)] +
