@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "log.h"
 #include "ring.h"
+#include "tls.h"
 #include "worker.h"
 
 static uint64_t backend_now_us(void)
@@ -43,8 +44,8 @@ static int server_resolve(server_t *s)
         snprintf(s->addr_err, sizeof(s->addr_err), "not an address");
         return -1;
     }
-    if (a.tls) {
-        snprintf(s->addr_err, sizeof(s->addr_err), "tls backends are not supported");
+    if (a.tls && (s->tls_host = strdup(a.host)) == NULL) {
+        snprintf(s->addr_err, sizeof(s->addr_err), "out of memory");
         return -1;
     }
     memset(&hints, 0, sizeof(hints));
@@ -121,6 +122,7 @@ void server_free(server_t *s)
     }
     free(s->conns);
     free(s->name);
+    free(s->tls_host);
     free(s);
 }
 
@@ -269,7 +271,7 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
     } else if (what == CONN_EOF) {
         snprintf(reason, sizeof(reason), "connection closed by the server");
     } else {
-        snprintf(reason, sizeof(reason), "%s", err ? strerror(err) : "connection error");
+        snprintf(reason, sizeof(reason), "%s", conn_strerror(conn, err));
     }
     int was_connecting = b->state == BACKEND_CONNECTING;
     backend_close(b);
@@ -289,8 +291,20 @@ static int backend_connect(backend_t *b)
     int err = 0;
 
     resp_scan_init(&b->scan);
-    b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen,
-                           CONFIG_GET(s->worker->cfg->connect_timeout_ms), &backend_ops, b, &err);
+    int ms = CONFIG_GET(s->worker->cfg->connect_timeout_ms);
+    if (s->tls_host != NULL) {
+        char why[128];
+        SSL *ssl = tls_connect_ssl(s->worker->tls, s->tls_host, why, sizeof(why));
+        if (ssl == NULL) {
+            server_mark_down(s, why);
+            return -1;
+        }
+        b->conn = conn_connect_tls(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
+                                   ssl, &backend_ops, b, &err);
+    } else {
+        b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
+                               &backend_ops, b, &err);
+    }
     if (b->conn == NULL) {
         server_mark_down(s, strerror(err));
         return -1;

@@ -40,6 +40,7 @@ typedef struct server {
     struct sockaddr_storage addr;
     int addrlen;
     char addr_err[320];         /* why the name has no usable address */
+    char *tls_host;             /* tls:// pnodes: the name to verify */
     backend_t *conns;
     int nconns;
     int next;                   /* round robin over conns */

@@ -144,18 +144,25 @@ static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
         if (c->nqueue > 0)
             return; /* not idle: waiting for replies */
         log_debug("client idle timeout worker=%d", c->worker->id);
+    } else if (what == CONN_ERROR && conn->tls_err != NULL) {
+        log_debug("client TLS failed worker=%d reason=\"%s\"", c->worker->id, conn->tls_err);
     }
     client_free(c);
 }
 
 static const conn_ops_t client_ops = { client_read_cb, client_drained_cb, client_event_cb };
 
-client_t *client_new(worker_t *w, evutil_socket_t fd)
+client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
 {
     client_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
-    c->conn = conn_new(&w->loop, fd, &client_ops, c);
+    if (tls) {
+        SSL *ssl = tls_accept_ssl(w->tls);
+        c->conn = ssl != NULL ? conn_new_tls(&w->loop, fd, ssl, &client_ops, c) : NULL;
+    } else {
+        c->conn = conn_new(&w->loop, fd, &client_ops, c);
+    }
     if (c->conn == NULL) {
         free(c);
         return NULL;

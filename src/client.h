@@ -36,7 +36,8 @@ typedef struct client {
 
 TAILQ_HEAD(client_list, client);
 
-client_t *client_new(struct worker *w, evutil_socket_t fd);
+/* tls: the socket came from tls-port; the handshake comes first. */
+client_t *client_new(struct worker *w, evutil_socket_t fd, int tls);
 void client_free(client_t *c);
 /* Writes the replies at the head of the queue that are complete. */
 void client_flush(client_t *c);

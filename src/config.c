@@ -11,16 +11,21 @@
 
 #include "config.h"
 
-typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_BOOL, OPT_LEVEL, OPT_SOFT } opt_type_t;
+typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_BOOL, OPT_LEVEL, OPT_SOFT, OPT_CHOICE } opt_type_t;
 
 typedef struct {
     const char *name;
     opt_type_t type;
     size_t offset;
     long long min, max;
+    const char *const *choices; /* OPT_CHOICE: the value is the index */
 } opt_t;
 
-#define OPT(n, t, f, lo, hi) { n, t, offsetof(config_t, f), lo, hi }
+#define OPT(n, t, f, lo, hi) { n, t, offsetof(config_t, f), lo, hi, NULL }
+#define OPT_CHOICES(n, f, list) { n, OPT_CHOICE, offsetof(config_t, f), 0, 0, list }
+
+static const char *const tls_auth_choices[] = { "default", "no", "yes", "optional", NULL };
+static const char *const tls_version_choices[] = { "1.2", "1.3", NULL };
 
 static const opt_t config_opts[] = {
     OPT("ring", OPT_STR, ring, 0, 0),
@@ -47,6 +52,17 @@ static const opt_t config_opts[] = {
     OPT("requirepass", OPT_STR, requirepass, 0, 0),
     OPT("backend-password", OPT_STR, backend_password, 0, 0),
     OPT("admin-token", OPT_STR, admin_token, 0, 0),
+    OPT("tls-port", OPT_INT, tls_port, 0, 65535),
+    OPT("tls-cert-file", OPT_STR, tls_cert_file, 0, 0),
+    OPT("tls-key-file", OPT_STR, tls_key_file, 0, 0),
+    OPT("tls-ca-cert-file", OPT_STR, tls_ca_cert_file, 0, 0),
+    OPT_CHOICES("tls-auth-clients", tls_auth_clients, tls_auth_choices),
+    OPT_CHOICES("tls-min-version", tls_min_version, tls_version_choices),
+    OPT("tls-ciphers", OPT_STR, tls_ciphers, 0, 0),
+    OPT("tls-ciphersuites", OPT_STR, tls_ciphersuites, 0, 0),
+    OPT("backend-tls-ca-cert-file", OPT_STR, backend_tls_ca_cert_file, 0, 0),
+    OPT("backend-tls-cert-file", OPT_STR, backend_tls_cert_file, 0, 0),
+    OPT("backend-tls-key-file", OPT_STR, backend_tls_key_file, 0, 0),
 };
 
 void config_init(config_t *c)
@@ -158,6 +174,19 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
         l->seconds = (int)s;
         return 0;
     }
+    case OPT_CHOICE:
+        for (int i = 0; o->choices[i] != NULL; i++) {
+            if (strcasecmp(value, o->choices[i]) == 0) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not one of", name, value);
+        for (int i = 0; o->choices[i] != NULL; i++) {
+            size_t used = strlen(err);
+            snprintf(err + used, CONFIG_ERRLEN - used, " %s", o->choices[i]);
+        }
+        return -1;
     case OPT_LEVEL:
         if (log_level_parse(value, (log_level_t *)field) < 0) {
             snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not debug, info, warn or error",
@@ -211,6 +240,11 @@ int config_load(config_t *c, const char *path, char *err)
     return rc;
 }
 
+static int config_str_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
 int config_validate(const config_t *c, char *err)
 {
     if (c->ring == NULL || c->ring[0] == '\0') {
@@ -219,6 +253,19 @@ int config_validate(const config_t *c, char *err)
     }
     if (c->listen == NULL || c->listen[0] == '\0') {
         snprintf(err, CONFIG_ERRLEN, "no listen address: give -l HOST:PORT");
+        return -1;
+    }
+    if (c->tls_port > 0 && (!config_str_set(c->tls_cert_file) || !config_str_set(c->tls_key_file))) {
+        snprintf(err, CONFIG_ERRLEN, "tls-port needs tls-cert-file and tls-key-file");
+        return -1;
+    }
+    if ((c->tls_auth_clients == CONFIG_TLS_AUTH_YES || c->tls_auth_clients == CONFIG_TLS_AUTH_OPTIONAL) &&
+        !config_str_set(c->tls_ca_cert_file)) {
+        snprintf(err, CONFIG_ERRLEN, "tls-auth-clients needs tls-ca-cert-file");
+        return -1;
+    }
+    if (config_str_set(c->backend_tls_cert_file) != config_str_set(c->backend_tls_key_file)) {
+        snprintf(err, CONFIG_ERRLEN, "backend-tls-cert-file and backend-tls-key-file go together");
         return -1;
     }
     if (c->reconnect_min_ms > c->reconnect_max_ms) {

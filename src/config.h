@@ -19,6 +19,11 @@ typedef struct config_soft_limit {
     int seconds;
 } config_soft_limit_t;
 
+/* tls-auth-clients */
+enum { CONFIG_TLS_AUTH_DEFAULT = 0, CONFIG_TLS_AUTH_NO, CONFIG_TLS_AUTH_YES, CONFIG_TLS_AUTH_OPTIONAL };
+/* tls-min-version */
+enum { CONFIG_TLS_1_2 = 0, CONFIG_TLS_1_3 };
+
 typedef struct config {
     char *ring;
     char *listen;
@@ -44,6 +49,17 @@ typedef struct config {
     char *requirepass;         /* NULL or "" = clients need no AUTH */
     char *backend_password;    /* NULL or "" = pnodes get no AUTH */
     char *admin_token;         /* NULL or "" = admin needs no token */
+    int tls_port;              /* 0 = no TLS listener */
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_ca_cert_file;    /* CA for client certificates */
+    int tls_auth_clients;      /* CONFIG_TLS_AUTH_*; default: yes with a CA */
+    int tls_min_version;       /* CONFIG_TLS_1_* */
+    char *tls_ciphers;         /* TLS 1.2, OpenSSL cipher list */
+    char *tls_ciphersuites;    /* TLS 1.3 */
+    char *backend_tls_ca_cert_file; /* NULL = the system's CAs */
+    char *backend_tls_cert_file;    /* client certificate for tls:// pnodes */
+    char *backend_tls_key_file;
 } config_t;
 
 /* Options marked (reload) in etc/ringproxy.conf change while workers run:

@@ -12,15 +12,20 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 
 #include "conn.h"
 #include "stats.h"
+#include "tls.h"
 
 #define CONN_READ_SIZE 16384
 
 static void conn_flush_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg);
 
 int conn_loop_init(conn_loop_t *l, struct event_base *base)
 {
@@ -104,6 +109,12 @@ void conn_free(conn_t *c)
     if (c->dirty)
         TAILQ_REMOVE(&c->loop->dirty, c, flink);
     event_del(&c->rev);
+    if (c->bev != NULL) {
+        bufferevent_free(c->bev); /* closes the socket, frees the SSL */
+        free(c->tls_err);
+        free(c);
+        return;
+    }
     event_del(&c->wev);
     close(c->fd);
     evbuffer_free(c->in);
@@ -111,27 +122,43 @@ void conn_free(conn_t *c)
     free(c);
 }
 
+const char *conn_strerror(const conn_t *c, int err)
+{
+    if (c->tls_err != NULL)
+        return c->tls_err;
+    return err != 0 ? strerror(err) : "connection error";
+}
+
 void conn_set_read_timeout(conn_t *c, int ms)
 {
     c->has_read_timeout = ms > 0;
     c->read_timeout.tv_sec = ms / 1000;
     c->read_timeout.tv_usec = (ms % 1000) * 1000;
-    if (c->reading)
+    if (c->bev != NULL)
+        bufferevent_set_timeouts(c->bev, c->has_read_timeout ? &c->read_timeout : NULL, NULL);
+    else if (c->reading)
         event_add(&c->rev, c->has_read_timeout ? &c->read_timeout : NULL);
 }
 
 void conn_read_enable(conn_t *c, int on)
 {
-    if (on && !c->reading)
+    if (c->bev != NULL) {
+        if (on)
+            bufferevent_enable(c->bev, EV_READ);
+        else
+            bufferevent_disable(c->bev, EV_READ);
+    } else if (on && !c->reading) {
         event_add(&c->rev, c->has_read_timeout ? &c->read_timeout : NULL);
-    else if (!on && c->reading)
+    } else if (!on && c->reading) {
         event_del(&c->rev);
+    }
     c->reading = on;
 }
 
 void conn_flush_soon(conn_t *c)
 {
-    if (c->dirty || c->writing || c->aborted)
+    /* A bufferevent writes its output by itself. */
+    if (c->dirty || c->writing || c->aborted || c->bev != NULL)
         return;
     if (TAILQ_EMPTY(&c->loop->dirty))
         event_active(c->loop->flush_ev, EV_TIMEOUT, 0);
@@ -149,6 +176,10 @@ void conn_abort(conn_t *c)
     if (c->dirty) {
         TAILQ_REMOVE(&c->loop->dirty, c, flink);
         c->dirty = 0;
+    }
+    if (c->bev != NULL) {
+        bufferevent_disable(c->bev, EV_WRITE);
+        evbuffer_remove_cb(c->out, conn_count_out, c->loop); /* dropped, not sent */
     }
     evbuffer_drain(c->out, evbuffer_get_length(c->out));
     c->aborted = 1;
@@ -256,4 +287,147 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     STAT_ADD(c->loop->bytes_in, (uint64_t)n);
     c->ops->read(c, c->arg);
+}
+
+/* TLS conns: the bufferevent's callbacks mapped onto the conn's ops. */
+
+static void conn_tls_read_cb(struct bufferevent *bev, void *arg)
+{
+    conn_t *c = arg;
+    c->ops->read(c, c->arg);
+}
+
+static void conn_tls_write_cb(struct bufferevent *bev, void *arg)
+{
+    conn_t *c = arg;
+    if (c->ops->drained != NULL && !c->aborted)
+        c->ops->drained(c, c->arg);
+}
+
+static void conn_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    conn_t *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        /* The connect timeout covered the handshake; now only reads time. */
+        bufferevent_set_timeouts(bev, c->has_read_timeout ? &c->read_timeout : NULL, NULL);
+        if (c->connecting) {
+            c->connecting = 0;
+            c->reading = 1;
+            bufferevent_enable(bev, EV_READ);
+            c->ops->event(c, CONN_CONNECTED, 0, c->arg);
+        }
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        /* A timeout stops reading; plain conns keep going, so do these. */
+        if (c->reading && !c->connecting)
+            bufferevent_enable(bev, EV_READ);
+        c->ops->event(c, CONN_TIMEOUT, ETIMEDOUT, c->arg);
+        return;
+    }
+    if (what & BEV_EVENT_EOF) {
+        c->ops->event(c, CONN_EOF, 0, c->arg);
+        return;
+    }
+    int e = EVUTIL_SOCKET_ERROR();
+    unsigned long tls_e = bufferevent_get_openssl_error(bev);
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    if (tls_e != 0 || c->connecting || SSL_get_verify_result(ssl) != X509_V_OK) {
+        char buf[256];
+        if (tls_e == 0 && e != 0 && SSL_get_verify_result(ssl) == X509_V_OK)
+            snprintf(buf, sizeof(buf), "%s", strerror(e));
+        else
+            tls_error_string(ssl, tls_e, buf, sizeof(buf));
+        while (bufferevent_get_openssl_error(bev) != 0)
+            ;
+        free(c->tls_err);
+        c->tls_err = strdup(buf);
+    }
+    c->ops->event(c, CONN_ERROR, e, c->arg);
+}
+
+static void conn_count_in(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+    conn_loop_t *l = arg;
+    STAT_ADD(l->bytes_in, (uint64_t)info->n_added);
+}
+
+static void conn_count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+    conn_loop_t *l = arg;
+    STAT_ADD(l->bytes_out, (uint64_t)info->n_deleted);
+}
+
+static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int connecting,
+                              const conn_ops_t *ops, void *arg)
+{
+    conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    c->bev = bufferevent_openssl_socket_new(l->base, fd, ssl,
+                                            connecting ? BUFFEREVENT_SSL_CONNECTING
+                                                       : BUFFEREVENT_SSL_ACCEPTING,
+                                            BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        free(c);
+        return NULL;
+    }
+    /* Redis and most clients close without a TLS close_notify: that is an
+     * end of stream, not an attack. */
+    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    c->loop = l;
+    c->fd = fd;
+    c->ops = ops;
+    c->arg = arg;
+    c->in = bufferevent_get_input(c->bev);
+    c->out = bufferevent_get_output(c->bev);
+    if (evbuffer_add_cb(c->in, conn_count_in, l) == NULL ||
+        evbuffer_add_cb(c->out, conn_count_out, l) == NULL) {
+        bufferevent_free(c->bev);
+        free(c);
+        return NULL;
+    }
+    /* Only conn_abort activates it, to report from the event loop. */
+    event_assign(&c->rev, l->base, -1, 0, conn_read_cb, c);
+    bufferevent_setcb(c->bev, conn_tls_read_cb, conn_tls_write_cb, conn_tls_event_cb, c);
+    return c;
+}
+
+conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, const conn_ops_t *ops,
+                     void *arg)
+{
+    if (evutil_make_socket_nonblocking(fd) < 0) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    conn_t *c = conn_tls_alloc(l, fd, ssl, 0, ops, arg);
+    if (c != NULL)
+        conn_read_enable(c, 1);
+    return c;
+}
+
+conn_t *conn_connect_tls(conn_loop_t *l, const struct sockaddr *sa, int salen, int timeout_ms,
+                         SSL *ssl, const conn_ops_t *ops, void *arg, int *err)
+{
+    conn_t *c = conn_tls_alloc(l, -1, ssl, 1, ops, arg);
+    if (c == NULL) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    c->connecting = 1;
+    if (bufferevent_socket_connect(c->bev, sa, salen) < 0) {
+        *err = errno != 0 ? errno : ECONNREFUSED;
+        conn_free(c);
+        return NULL;
+    }
+    c->fd = bufferevent_getfd(c->bev);
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return c;
 }

@@ -8,6 +8,10 @@
  * once per event-loop pass from a per-loop flusher, arming a write event
  * only when the socket is full. Requests from many clients to one pnode
  * written in the same pass leave in one writev.
+ *
+ * A TLS conn is a bufferevent_openssl underneath (OpenSSL's records and
+ * handshakes are what that already does well); in and out are its buffers
+ * and the same ops and calls apply, so clients and backends do not care.
  */
 #ifndef RP_CONN_H
 #define RP_CONN_H
@@ -21,6 +25,8 @@
 #include <event2/util.h>
 
 struct evbuffer;
+struct bufferevent;
+typedef struct ssl_st SSL;
 
 typedef enum {
     CONN_CONNECTED = 1, /* an outgoing connect finished */
@@ -59,6 +65,8 @@ struct conn {
     int writing;       /* wev armed: the socket was full */
     int dirty;
     int aborted;       /* conn_abort: CONN_ERROR is due */
+    struct bufferevent *bev; /* TLS; NULL: plain socket */
+    char *tls_err;     /* why the TLS conn failed */
     TAILQ_ENTRY(conn) flink;
 };
 
@@ -72,7 +80,18 @@ conn_t *conn_new(conn_loop_t *l, evutil_socket_t fd, const conn_ops_t *ops, void
  * when the connect fails at once. */
 conn_t *conn_connect(conn_loop_t *l, const struct sockaddr *sa, int salen, int timeout_ms,
                      const conn_ops_t *ops, void *arg, int *err);
+/* The same over TLS: ssl belongs to the conn from now on, also when NULL is
+ * returned. An accepted conn reads once its handshake is done; for an
+ * outgoing one CONN_CONNECTED follows the handshake, which the connect
+ * timeout covers. */
+conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, const conn_ops_t *ops,
+                     void *arg);
+conn_t *conn_connect_tls(conn_loop_t *l, const struct sockaddr *sa, int salen, int timeout_ms,
+                         SSL *ssl, const conn_ops_t *ops, void *arg, int *err);
 void conn_free(conn_t *c);
+/* What went wrong, for an err given to ops->event: strerror(err), or the
+ * TLS reason (e.g. the certificate check that failed). */
+const char *conn_strerror(const conn_t *c, int err);
 /* 0 = none. Only time with no input at all counts. */
 void conn_set_read_timeout(conn_t *c, int ms);
 void conn_read_enable(conn_t *c, int on);

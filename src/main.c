@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,17 +146,48 @@ static int main_args(int argc, char **argv, proxy_t *p, int *check, char *err, s
     return config_validate(cfg, err);
 }
 
+/* The TLS listener takes the plain listener's host. */
+static int main_listen(const config_t *cfg, worker_listen_t *ln, char *err, size_t errlen)
+{
+    memset(ln, 0, sizeof(*ln));
+    ln->addrlen = sizeof(ln->addr);
+    if (evutil_parse_sockaddr_port(cfg->listen, (struct sockaddr *)&ln->addr, &ln->addrlen) < 0) {
+        snprintf(err, errlen, "listen address '%s' is not HOST:PORT", cfg->listen);
+        return -1;
+    }
+    if (cfg->tls_port == 0)
+        return 0;
+    memcpy(&ln->tls_addr, &ln->addr, sizeof(ln->addr));
+    ln->tls_addrlen = ln->addrlen;
+    in_port_t port = htons((in_port_t)cfg->tls_port), *plain;
+    if (ln->addr.ss_family == AF_INET6) {
+        plain = &((struct sockaddr_in6 *)&ln->addr)->sin6_port;
+        ((struct sockaddr_in6 *)&ln->tls_addr)->sin6_port = port;
+    } else {
+        plain = &((struct sockaddr_in *)&ln->addr)->sin_port;
+        ((struct sockaddr_in *)&ln->tls_addr)->sin_port = port;
+    }
+    /* With SO_REUSEPORT both would bind and share the clients. */
+    if (*plain == port) {
+        snprintf(err, errlen, "tls-port %d is the listen port too", cfg->tls_port);
+        return -1;
+    }
+    return 0;
+}
+
 static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
 {
     config_t *cfg = &p->cfg;
-    struct sockaddr_storage ss;
-    int sslen = sizeof(ss);
+    worker_listen_t ln;
     sigset_t sigs, old;
     struct event *sev[3] = { NULL, NULL, NULL };
     int rc = -1;
 
-    if (evutil_parse_sockaddr_port(cfg->listen, (struct sockaddr *)&ss, &sslen) < 0) {
-        snprintf(err, errlen, "listen address '%s' is not HOST:PORT", cfg->listen);
+    if (main_listen(cfg, &ln, err, errlen) < 0) {
+        ring_free(ring);
+        return -1;
+    }
+    if ((p->tls = tls_new(cfg, err, errlen)) == NULL) {
         ring_free(ring);
         return -1;
     }
@@ -175,7 +207,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
         return -1;
     }
     for (int i = 0; i < p->nworkers; i++) {
-        p->workers[i] = worker_new(i, cfg, (struct sockaddr *)&ss, sslen, err, errlen);
+        p->workers[i] = worker_new(i, cfg, p->tls, &ln, err, errlen);
         if (p->workers[i] == NULL)
             return -1;
     }
@@ -216,8 +248,9 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (started == p->nworkers) {
-        log_info("ringproxy started listen=%s threads=%d ring=%s generation=%llu", cfg->listen,
-                 p->nworkers, cfg->ring, (unsigned long long)ring_generation(ring));
+        log_info("ringproxy started listen=%s tls_port=%d threads=%d ring=%s generation=%llu",
+                 cfg->listen, cfg->tls_port, p->nworkers, cfg->ring,
+                 (unsigned long long)ring_generation(ring));
         event_base_dispatch(p->base);
         rc = 0;
     }
@@ -280,6 +313,7 @@ int main(int argc, char **argv)
         worker_free(p.workers[i]);
     free(p.workers);
     admin_free(p.admin);
+    tls_free(p.tls);
     if (p.base != NULL)
         event_base_free(p.base);
     ringref_shutdown();

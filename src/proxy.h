@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "ring.h"
+#include "tls.h"
 #include "worker.h"
 
 struct event_base;
@@ -25,6 +26,7 @@ typedef struct proxy {
     int nworkers;
     struct event_base *base;     /* the main thread's loop */
     struct admin *admin;
+    tls_t *tls;
     reloader_t *reloader;
     uint64_t reloads_ok;         /* atomic */
     uint64_t reloads_failed;     /* atomic */

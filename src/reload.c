@@ -132,12 +132,20 @@ static void reload_config(proxy_t *p)
         { "requirepass", reload_str_changed(nc.requirepass, cfg->requirepass) },
         { "backend-password", reload_str_changed(nc.backend_password, cfg->backend_password) },
         { "admin-token", reload_str_changed(nc.admin_token, cfg->admin_token) },
+        { "tls-port", nc.tls_port != cfg->tls_port },
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (fixed[i].changed)
             log_warn("config option cannot change at run time option=%s (restart to apply)",
                      fixed[i].name);
     }
+    /* Certificates are read again even when their paths stay: rotating
+     * them in place is the usual way. */
+    nc.tls_port = cfg->tls_port;
+    if (tls_reload(p->tls, &nc, err, sizeof(err)) < 0)
+        log_warn("TLS reload failed, the old certificates stay reason=\"%s\"", err);
+    else
+        log_debug("TLS certificates reloaded");
     config_free(&nc);
 }
 

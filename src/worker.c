@@ -22,25 +22,36 @@
 /* Clients across all workers, for max-clients. */
 static atomic_int worker_total_clients;
 
-static void worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                             int salen, void *arg)
+static void worker_accept(worker_t *w, evutil_socket_t fd, int tls)
 {
-    worker_t *w = arg;
     if (atomic_fetch_add(&worker_total_clients, 1) >= CONFIG_GET(w->cfg->max_clients)) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
         atomic_fetch_sub(&worker_total_clients, 1);
         STAT_INC(w->stats.clients_rejected);
-        if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        /* A TLS client would read the plain error as a broken handshake. */
+        if (!tls && send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
             log_debug("client rejected worker=%d error=\"%s\"", w->id, strerror(errno));
         evutil_closesocket(fd);
         return;
     }
     STAT_INC(w->stats.clients_accepted);
-    if (client_new(w, fd) == NULL) {
+    if (client_new(w, fd, tls) == NULL) {
         atomic_fetch_sub(&worker_total_clients, 1);
         evutil_closesocket(fd);
         log_warn("cannot create client worker=%d", w->id);
     }
+}
+
+static void worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                             int salen, void *arg)
+{
+    worker_accept(arg, fd, 0);
+}
+
+static void worker_accept_tls_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                                 int salen, void *arg)
+{
+    worker_accept(arg, fd, 1);
 }
 
 void worker_client_gone(worker_t *w)
@@ -154,6 +165,10 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
+    if (w->tls_listener != NULL) {
+        evconnlistener_free(w->tls_listener);
+        w->tls_listener = NULL;
+    }
     for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
         next = TAILQ_NEXT(c, link);
         client_shutdown(c);
@@ -163,7 +178,19 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr, int addrlen,
+static struct evconnlistener *worker_listener(worker_t *w, evconnlistener_cb cb,
+                                              const struct sockaddr_storage *addr, int addrlen)
+{
+    struct evconnlistener *l = evconnlistener_new_bind(
+        w->base, cb, w,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+        1024, (const struct sockaddr *)addr, addrlen);
+    if (l != NULL)
+        evconnlistener_set_error_cb(l, worker_listen_error_cb);
+    return l;
+}
+
+worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_listen_t *ln,
                      char *err, size_t errlen)
 {
     worker_t *w = calloc(1, sizeof(*w));
@@ -173,6 +200,7 @@ worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr, i
     }
     w->id = id;
     w->cfg = cfg;
+    w->tls = tls;
     TAILQ_INIT(&w->servers);
     TAILQ_INIT(&w->clients);
     w->base = event_base_new();
@@ -185,17 +213,23 @@ worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr, i
     w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
     w->stop_timer = evtimer_new(w->base, worker_stop_timer_cb, w);
     w->ring_ev = event_new(w->base, -1, 0, worker_ring_cb, w);
-    w->listener = evconnlistener_new_bind(w->base, worker_accept_cb, w,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                              LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-                                          1024, addr, addrlen);
+    w->listener = worker_listener(w, worker_accept_cb, &ln->addr, ln->addrlen);
     if (w->listener == NULL) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, evutil_socket_error_to_string(e));
         worker_free(w);
         return NULL;
     }
-    evconnlistener_set_error_cb(w->listener, worker_listen_error_cb);
+    if (ln->tls_addrlen > 0) {
+        w->tls_listener = worker_listener(w, worker_accept_tls_cb, &ln->tls_addr, ln->tls_addrlen);
+        if (w->tls_listener == NULL) {
+            int e = EVUTIL_SOCKET_ERROR();
+            snprintf(err, errlen, "cannot listen on tls-port %d: %s", cfg->tls_port,
+                     evutil_socket_error_to_string(e));
+            worker_free(w);
+            return NULL;
+        }
+    }
     if (worker_update_ring(w) < 0) {
         snprintf(err, errlen, "no ring to route with");
         worker_free(w);
@@ -225,6 +259,8 @@ void worker_free(worker_t *w)
     }
     if (w->listener != NULL)
         evconnlistener_free(w->listener);
+    if (w->tls_listener != NULL)
+        evconnlistener_free(w->tls_listener);
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
     if (w->stop_timer != NULL)

@@ -17,6 +17,7 @@
 #include "request.h"
 #include "ringref.h"
 #include "stats.h"
+#include "tls.h"
 
 #define WORKER_MAX_FREE_REQUESTS 4096
 
@@ -32,6 +33,8 @@ typedef struct worker {
     conn_loop_t loop;
     stats_t stats;
     struct evconnlistener *listener;
+    struct evconnlistener *tls_listener; /* NULL: no tls-port */
+    tls_t *tls;
     const config_t *cfg;
     ringref_t *rr;              /* the ring this worker routes with */
     server_t **map;             /* rr's pnode index -> server */
@@ -48,9 +51,17 @@ typedef struct worker {
     int stopping;
 } worker_t;
 
-/* Creates the worker's loop and its listener on addr (SO_REUSEPORT). */
-worker_t *worker_new(int id, const config_t *cfg, const struct sockaddr *addr,
-                     int addrlen, char *err, size_t errlen);
+/* Where the workers listen (every one on the same ports: SO_REUSEPORT). */
+typedef struct worker_listen {
+    struct sockaddr_storage addr;
+    int addrlen;
+    struct sockaddr_storage tls_addr;
+    int tls_addrlen;            /* 0: no TLS listener */
+} worker_listen_t;
+
+/* Creates the worker's loop and its listeners. */
+worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_listen_t *ln,
+                     char *err, size_t errlen);
 void worker_free(worker_t *w);
 int worker_start(worker_t *w);
 /* From any thread: stop accepting, finish what is in flight, then exit

@@ -32,6 +32,9 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(config_set(&file, "log-level", "debug", err), 0);
     assert_int_equal(config_set(&file, "client-output-limit-hard", "5", err), 0);
     assert_int_equal(config_set(&file, "client-output-limit-soft", "6 7", err), 0);
+    assert_int_equal(config_set(&file, "tls-port", "6390", err), 0);
+    assert_int_equal(config_set(&file, "tls-auth-clients", "optional", err), 0);
+    assert_int_equal(config_set(&file, "tls-min-version", "1.3", err), 0);
     assert_int_equal(config_load(&file, path, err), 0);
     assert_string_equal(file.ring, def.ring);
     assert_string_equal(file.listen, def.listen);
@@ -58,6 +61,14 @@ static void t_sample_is_the_defaults(void **state)
     assert_string_equal(file.requirepass, "");
     assert_string_equal(file.backend_password, "");
     assert_string_equal(file.admin_token, "");
+    assert_int_equal(file.tls_port, def.tls_port);
+    assert_int_equal(file.tls_auth_clients, def.tls_auth_clients);
+    assert_int_equal(file.tls_min_version, def.tls_min_version);
+    const char *empty[] = { file.tls_cert_file, file.tls_key_file, file.tls_ca_cert_file,
+                            file.tls_ciphers, file.tls_ciphersuites, file.backend_tls_ca_cert_file,
+                            file.backend_tls_cert_file, file.backend_tls_key_file };
+    for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++)
+        assert_string_equal(empty[i], "");
     assert_int_equal(config_validate(&file, err), 0);
     config_free(&def);
     config_free(&file);
@@ -100,6 +111,14 @@ static void t_file_syntax(void **state)
     load_text("client-output-limit-soft 1048576 -5\n", -1, "is not BYTES SECONDS");
     load_text("client-output-limit-soft 1mb 5\n", -1, "is not BYTES SECONDS");
     load_text("client-output-limit-hard -1\n", -1, "client-output-limit-hard");
+    load_text("tls-min-version 1.3\ntls-auth-clients NO\n", 0, NULL);
+    load_text("tls-min-version 1.0\n", -1, "option tls-min-version: '1.0' is not one of 1.2 1.3");
+    load_text("tls-auth-clients sometimes\n", -1, "is not one of default no yes optional");
+    load_text("tls-port 70000\n", -1, "option tls-port:");
+    load_text("tls-port 6390\ntls-cert-file /c.pem\n", -1, "tls-port needs tls-cert-file and tls-key-file");
+    load_text("tls-port 6390\ntls-cert-file /c.pem\ntls-key-file /k.pem\n", 0, NULL);
+    load_text("tls-auth-clients optional\n", -1, "tls-auth-clients needs tls-ca-cert-file");
+    load_text("backend-tls-key-file /k.pem\n", -1, "go together");
 }
 
 static void t_missing_file(void **state)

@@ -1,0 +1,467 @@
+#!/usr/bin/python3
+"""test_tls: the client TLS listener (tls-port beside the plain listener,
+client certificates, minimum version, ciphers, certificate rotation on
+SIGHUP) and tls:// pnodes (CA and name verification, client certificates,
+AUTH over TLS). Certificates come from CAs this test makes with openssl;
+every server is on loopback."""
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proxytest  # noqa: E402
+from proxytest import *  # noqa: E402,F401,F403
+
+
+# --- certificates ------------------------------------------------------------
+
+def openssl(*args):
+    r = run_cmd(["openssl"] + list(args))
+    check(r.returncode == 0, "openssl %s failed: %s" % (
+        args[0], r.stderr.decode(errors="replace").strip()))
+
+
+class CA:
+    """A certificate authority in a temp dir; issues EC P-256 certificates
+    (fast to make and to handshake, also under valgrind)."""
+
+    def __init__(self, name):
+        self.dir = tmpdir("ringproxy-ca-")
+        self.crt = os.path.join(self.dir, "ca.crt")
+        self.key = os.path.join(self.dir, "ca.key")
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", self.key, "-out", self.crt, "-days", "2",
+                "-subj", "/CN=" + name)
+
+    def issue(self, name, san="IP:127.0.0.1"):
+        """(certificate, key) paths for name, valid for san, usable by a
+        server and a client."""
+        base = os.path.join(self.dir, name)
+        ext = base + ".ext"
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    "keyUsage=digitalSignature\n"
+                    "extendedKeyUsage=serverAuth,clientAuth\n"
+                    "subjectAltName=%s\n" % san)
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + name)
+        openssl("x509", "-req", "-in", base + ".csr", "-CA", self.crt, "-CAkey", self.key,
+                "-CAcreateserial", "-out", base + ".crt", "-days", "2", "-extfile", ext)
+        return base + ".crt", base + ".key"
+
+
+ca = lazy(lambda: CA("ringproxy test CA"))
+rogue = lazy(lambda: CA("rogue CA"))
+server_cert = lazy(lambda: ca().issue("proxy"))
+client_cert = lazy(lambda: ca().issue("client"))
+rogue_client_cert = lazy(lambda: rogue().issue("client"))
+
+
+def tls_context(cafile=None, cert=None, min_version=None, max_version=None, ciphers=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.1 is, on purpose
+    ctx.load_verify_locations(cafile or ca().crt)
+    if cert:
+        ctx.load_cert_chain(*cert)
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if min_version:
+        ctx.minimum_version = min_version
+    if max_version:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+class TLSClient(RawClient):
+    """RawClient over TLS (certificate and IP checked against the CA)."""
+
+    def __init__(self, port, ctx=None):
+        raw = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+        try:
+            self.sock = (ctx or tls_context()).wrap_socket(raw, server_hostname=HOST)
+        except BaseException:
+            raw.close()
+            raise
+        self.buf = b""
+
+
+def tls_fails(port, ctx, what):
+    """The handshake, or with TLS 1.3 the first reply (a refused client
+    certificate is reported after the client's side of the handshake), must
+    fail; returns the error text."""
+    try:
+        c = TLSClient(port, ctx)
+    except (ssl.SSLError, OSError) as e:
+        return str(e)
+    try:
+        reply = c.call("PING")
+    except (ssl.SSLError, OSError, Closed) as e:
+        return str(e)
+    finally:
+        c.close()
+    raise TestFailure("%s: the connection worked (PING -> %r)" % (what, reply))
+
+
+def proxy_config(**extra):
+    crt, key = server_cert()
+    conf = {"tls-port": free_port(), "tls-cert-file": crt, "tls-key-file": key}
+    conf.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return conf
+
+
+plain_cluster = lazy(lambda: Cluster(n=2, config=proxy_config()))
+
+
+def tls_port(cl):
+    return int(cl.config["tls-port"])
+
+
+# --- the client listener -----------------------------------------------------
+
+def test_tls_and_plain_side_by_side():
+    cl = plain_cluster()
+    t = TLSClient(tls_port(cl))
+    p = cl.raw()
+    eq(t.call("SET", "tls:a", "from tls"), Status("OK"), "SET over TLS")
+    eq(p.call("GET", "tls:a"), b"from tls", "GET over plain of a key set over TLS")
+    eq(p.call("SET", "tls:b", "from plain"), Status("OK"), "SET over plain")
+    eq(t.call("GET", "tls:b"), b"from plain", "GET over TLS of a key set over plain")
+    # Multi-key across both pnodes, and a pipeline, over TLS.
+    keys = ["tls:m%d" % i for i in range(40)]
+    args = []
+    for k in keys:
+        args += [k, k.upper()]
+    eq(t.call("MSET", *args), Status("OK"), "MSET over TLS")
+    eq(t.call("MGET", *keys), [k.upper().encode() for k in keys], "MGET over TLS")
+    placed = {k: k.upper().encode() for k in keys}
+    cl.assert_placement(placed)
+    t.send(encode_all([("INCR", "tls:counter")] * 500))
+    eq(t.replies(500), list(range(1, 501)), "500 pipelined INCRs over TLS")
+    # A value larger than any TLS record or read buffer, both ways.
+    big = os.urandom(3 << 20)
+    eq(t.call("SET", "tls:big", big), Status("OK"), "SET 3 MB over TLS")
+    eq(t.call("GET", "tls:big"), big, "GET 3 MB over TLS")
+    eq(p.call("GET", "tls:big"), big, "GET 3 MB over plain")
+    # The redis module's own TLS client, checking the proxy's name as well.
+    r = redis.Redis(host=HOST, port=tls_port(cl), ssl=True, ssl_ca_certs=ca().crt,
+                    ssl_cert_reqs="required", ssl_check_hostname=True,
+                    socket_timeout=IO_TIMEOUT)
+    eq(r.get("tls:a"), b"from tls", "redis-py over TLS")
+    r.close()
+    t.close()
+    p.close()
+
+
+def test_not_tls_on_tls_port():
+    cl = plain_cluster()
+    for what, data in (("plain RESP", encode("PING")), ("garbage", os.urandom(512)),
+                       ("an HTTP request", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")):
+        s = socket.create_connection((HOST, tls_port(cl)), timeout=IO_TIMEOUT)
+        s.sendall(data)
+        got = b""
+        try:
+            while len(got) < 4096:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        except ConnectionResetError:
+            pass
+        s.close()
+        check(b"PONG" not in got and b"-ERR" not in got,
+              "%s on the TLS port got a RESP reply: %r" % (what, got[:80]))
+    eq(cl.raw().call("PING"), Status("PONG"), "plain listener after bad TLS clients")
+    eq(TLSClient(tls_port(cl)).call("PING"), Status("PONG"), "TLS listener after bad clients")
+
+
+def test_old_protocols_refused():
+    cl = plain_cluster()
+    # SECLEVEL=0 lets this client offer TLS 1.1 at all; the proxy must refuse.
+    old = tls_context(min_version=ssl.TLSVersion.TLSv1_1, max_version=ssl.TLSVersion.TLSv1_1,
+                      ciphers="DEFAULT:@SECLEVEL=0")
+    why = tls_fails(tls_port(cl), old, "a TLS 1.1 client")
+    check("VERSION" in why.upper() or "PROTOCOL" in why.upper(),
+          "TLS 1.1 refused for its version, got: %s" % why)
+    t12 = TLSClient(tls_port(cl), tls_context(max_version=ssl.TLSVersion.TLSv1_2))
+    eq(t12.sock.version(), "TLSv1.2", "a TLS 1.2 client is served by default")
+    eq(t12.call("PING"), Status("PONG"), "PING over TLS 1.2")
+    t13 = TLSClient(tls_port(cl))
+    eq(t13.sock.version(), "TLSv1.3", "TLS 1.3 is preferred")
+
+
+def test_min_version_and_ciphers():
+    conf = proxy_config(tls_min_version="1.3", tls_ciphersuites="TLS_AES_128_GCM_SHA256")
+    cl = Cluster(n=1, config=conf)
+    tls_fails(tls_port(cl), tls_context(max_version=ssl.TLSVersion.TLSv1_2),
+              "a TLS 1.2 client with tls-min-version 1.3")
+    t = TLSClient(tls_port(cl))
+    eq(t.sock.version(), "TLSv1.3", "version with tls-min-version 1.3")
+    # The client offers every suite; the proxy may only pick the one set.
+    eq(t.sock.cipher()[0], "TLS_AES_128_GCM_SHA256", "the TLS 1.3 suite of tls-ciphersuites")
+    eq(t.call("PING"), Status("PONG"), "PING over TLS 1.3")
+
+    conf = proxy_config(tls_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256")
+    cl = Cluster(n=1, config=conf)
+    t = TLSClient(tls_port(cl), tls_context(max_version=ssl.TLSVersion.TLSv1_2))
+    eq(t.sock.cipher()[0], "ECDHE-ECDSA-AES128-GCM-SHA256", "the TLS 1.2 cipher of tls-ciphers")
+    tls_fails(tls_port(cl), tls_context(max_version=ssl.TLSVersion.TLSv1_2,
+                                        ciphers="ECDHE-ECDSA-AES256-GCM-SHA384"),
+              "a TLS 1.2 client without the configured cipher")
+
+
+def test_client_certificates():
+    cl = Cluster(n=1, config=proxy_config(tls_ca_cert_file=ca().crt))
+    port = tls_port(cl)
+    tls_fails(port, tls_context(), "no client certificate (tls-auth-clients defaults to yes)")
+    tls_fails(port, tls_context(cert=rogue_client_cert()), "a certificate from another CA")
+    t = TLSClient(port, tls_context(cert=client_cert()))
+    eq(t.call("SET", "cert:k", "v"), Status("OK"), "SET with a client certificate")
+    eq(cl.raw().call("GET", "cert:k"), b"v", "the plain listener needs no certificate")
+
+    cl = Cluster(n=1, config=proxy_config(tls_ca_cert_file=ca().crt,
+                                          tls_auth_clients="optional"))
+    port = tls_port(cl)
+    eq(TLSClient(port).call("PING"), Status("PONG"), "optional: no certificate")
+    eq(TLSClient(port, tls_context(cert=client_cert())).call("PING"), Status("PONG"),
+       "optional: a good certificate")
+    tls_fails(port, tls_context(cert=rogue_client_cert()), "optional: a bad certificate")
+
+
+def test_requirepass_over_tls():
+    cl = Cluster(n=1, config=proxy_config(requirepass="tls pass"))
+    t = TLSClient(tls_port(cl))
+    assert_err(t.call("GET", "k"), "NOAUTH Authentication required.", "GET before AUTH")
+    eq(t.call("AUTH", "tls pass"), Status("OK"), "AUTH over TLS")
+    eq(t.call("SET", "k", "v"), Status("OK"), "SET after AUTH over TLS")
+
+
+def test_idle_and_max_clients():
+    cl = Cluster(n=1, config=proxy_config(client_idle_timeout=1, max_clients=2))
+    port = tls_port(cl)
+    # A client that never starts its handshake is idle like any other.
+    s = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+    s.settimeout(IO_TIMEOUT)
+    check(s.recv(1) == b"", "a silent TLS client is closed by client-idle-timeout")
+    s.close()
+    t = TLSClient(port)
+    eq(t.call("PING"), Status("PONG"), "the first TLS client")
+    p = cl.raw()
+    eq(p.call("PING"), Status("PONG"), "a plain client makes two")
+    # A third is closed: no plain error text inside a TLS handshake.
+    tls_fails(port, tls_context(), "a TLS client over max-clients")
+    t.close()
+    wait_until(lambda: _tls_ping(port), START_TIMEOUT, "a TLS client once a slot is free")
+
+
+def _tls_ping(port):
+    try:
+        c = TLSClient(port)
+        ok = c.call("PING") == Status("PONG")
+        c.close()
+        return ok
+    except (ssl.SSLError, OSError, Closed):
+        return False
+
+
+def test_rotation_on_sighup():
+    d = tmpdir("ringproxy-rotate-")
+    crt, key = os.path.join(d, "proxy.crt"), os.path.join(d, "proxy.key")
+    for src, dst in zip(server_cert(), (crt, key)):
+        shutil.copy(src, dst)
+    cl = Cluster(n=1, config=proxy_config(tls_cert_file=crt, tls_key_file=key))
+    port = tls_port(cl)
+    before = TLSClient(port)
+    eq(before.call("SET", "rot:k", "1"), Status("OK"), "a client of the first certificate")
+    # Rotate in place to a certificate from another CA.
+    for src, dst in zip(rogue().issue("proxy"), (crt, key)):
+        shutil.copy(src, dst)
+    cl.proxy.proc.send_signal(signal.SIGHUP)
+
+    def rotated():
+        try:
+            TLSClient(port, tls_context(cafile=rogue().crt)).close()
+            return True
+        except ssl.SSLError:
+            return False
+    wait_until(rotated, START_TIMEOUT, "the new certificate after SIGHUP")
+    tls_fails(port, tls_context(), "a client trusting only the old CA after rotation")
+    eq(before.call("GET", "rot:k"), b"1", "the client connected before the rotation")
+
+    # A broken rotation keeps the certificate in force.
+    with open(key, "w") as f:
+        f.write("not a key\n")
+    cl.proxy.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "TLS reload failed" in cl.proxy.stderr(), START_TIMEOUT,
+               "the failed TLS reload in the log")
+    check("tls-cert-file" in cl.proxy.stderr() or "tls-key-file" in cl.proxy.stderr(),
+          "the failed reload names the file: %s" % cl.proxy.stderr()[-400:])
+    eq(TLSClient(port, tls_context(cafile=rogue().crt)).call("PING"), Status("PONG"),
+       "the certificate in force after a failed rotation")
+
+
+def test_config_errors():
+    ring = plain_cluster().ring
+    crt, key = server_cert()
+    other_crt, _ = rogue().issue("other")
+    port = free_port()
+    cases = [
+        ({"tls-port": port}, "tls-port needs tls-cert-file and tls-key-file"),
+        ({"tls-port": port, "tls-cert-file": "/nonexistent.crt", "tls-key-file": key},
+         "tls-cert-file /nonexistent.crt: cannot load the certificate"),
+        ({"tls-port": port, "tls-cert-file": crt, "tls-key-file": other_crt},
+         "cannot load the private key"),
+        ({"tls-port": port, "tls-cert-file": other_crt, "tls-key-file": key},
+         "cannot load the private key: key values mismatch"),
+        ({"tls-port": port, "tls-cert-file": crt, "tls-key-file": key,
+          "tls-auth-clients": "yes"}, "tls-auth-clients needs tls-ca-cert-file"),
+        ({"tls-port": port, "tls-cert-file": crt, "tls-key-file": key,
+          "tls-ciphers": "NO-SUCH-CIPHER"}, "tls-ciphers: no usable cipher"),
+        ({"tls-min-version": "1.1"}, "option tls-min-version: '1.1' is not one of"),
+        ({"backend-tls-cert-file": crt}, "backend-tls-cert-file and backend-tls-key-file go together"),
+        ({"backend-tls-ca-cert-file": "/nonexistent-ca.crt"},
+         "backend-tls-ca-cert-file /nonexistent-ca.crt: cannot load the CA certificates"),
+    ]
+    for conf, want in cases:
+        path = write_config({k: str(v) for k, v in conf.items()})
+        r = run_cmd(PROXY_WRAPPER + [RINGPROXY, "-r", ring, "-l", "%s:%d" % (HOST, free_port()),
+                                     "-c", path], timeout=60)
+        err = r.stderr.decode(errors="replace")
+        check(r.returncode != 0, "ringproxy started with %r" % conf)
+        check(want in err, "error for %r: want %r, got %r" % (conf, want, err.strip()))
+    listen = free_port()
+    path = write_config({"tls-port": listen, "tls-cert-file": crt, "tls-key-file": key})
+    r = run_cmd(PROXY_WRAPPER + [RINGPROXY, "-r", ring, "-l", "%s:%d" % (HOST, listen),
+                                 "-c", path], timeout=60)
+    check(r.returncode != 0 and b"is the listen port too" in r.stderr,
+          "tls-port equal to the listen port: %r" % r.stderr)
+
+
+# --- tls:// pnodes -----------------------------------------------------------
+
+class TLSRedis(RedisServer):
+    """A redis-server speaking only TLS with a certificate from issuer, valid
+    for san, requiring client certificates from ca() unless auth_clients is
+    "no"."""
+
+    def __init__(self, issuer=None, san="IP:127.0.0.1", auth_clients="yes", password=None):
+        self.issuer = issuer or ca()
+        self.cert = self.issuer.issue("redis", san)
+        self.auth_clients, self.password = auth_clients, password
+        super().__init__()
+
+    @property
+    def pnode(self):
+        return "tls://%s:%d" % (HOST, self.port)
+
+    def start(self):
+        log = open(os.path.join(self.dir, "redis.log"), "ab")
+        argv = ["redis-server", "--port", "0", "--tls-port", str(self.port), "--bind", HOST,
+                "--tls-cert-file", self.cert[0], "--tls-key-file", self.cert[1],
+                "--tls-ca-cert-file", ca().crt, "--tls-auth-clients", self.auth_clients,
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", self.dir]
+        if self.password:
+            argv += ["--requirepass", self.password]
+        self.proc = proxytest._spawn(argv, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+        wait_until(lambda: port_open(self.port), START_TIMEOUT,
+                   "TLS redis-server on port %d" % self.port)
+
+    def client(self):
+        # The test's own client certificate, trusted by every TLSRedis.
+        crt, key = client_cert()
+        return redis.Redis(host=HOST, port=self.port, ssl=True, ssl_ca_certs=self.issuer.crt,
+                           ssl_certfile=crt, ssl_keyfile=key, ssl_cert_reqs="required",
+                           password=self.password, socket_timeout=IO_TIMEOUT,
+                           socket_connect_timeout=IO_TIMEOUT)
+
+
+def backend_config(**extra):
+    crt, key = client_cert()
+    conf = {"backend-tls-ca-cert-file": ca().crt, "backend-tls-cert-file": crt,
+            "backend-tls-key-file": key}
+    conf.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return conf
+
+
+class MixedCluster(Cluster):
+    """A plain pnode and a TLS pnode behind one proxy."""
+
+    def __init__(self, tls_server, config):
+        self.servers = [RedisServer(), tls_server]
+        self.ring = make_ring(self.servers)
+        self.config, self.threads = config, 2
+        self.by_pnode = {s.pnode: s for s in self.servers}
+        self.start_proxy()
+
+    def keys(self, prefix, n=5):
+        return keys_per_pnode(self.ring, self.servers, prefix, n)
+
+
+def test_tls_pnodes():
+    srv = TLSRedis()
+    cl = MixedCluster(srv, backend_config())
+    c = cl.raw()
+    keys = ["pn:%d" % i for i in range(200)]
+    for k in keys:
+        eq(c.call("SET", k, k), Status("OK"), "SET %s" % k)
+    cl.assert_placement({k: k.encode() for k in keys})
+    on_tls = cl.keys("pn:")[srv.pnode]
+    eq(c.call("MGET", *on_tls), [k.encode() for k in on_tls], "MGET of keys on the TLS pnode")
+    c.send(encode_all([("GET", k) for k in keys]))
+    eq(c.replies(len(keys)), [k.encode() for k in keys], "pipelined GETs over both pnodes")
+
+
+def test_tls_pnode_with_password():
+    srv = TLSRedis(password="pnode pass")
+    cl = Cluster.__new__(Cluster)
+    cl.servers = [srv]
+    cl.ring = make_ring(cl.servers)
+    cl.config, cl.threads = backend_config(backend_password="pnode pass"), 1
+    cl.by_pnode = {srv.pnode: srv}
+    cl.start_proxy()
+    c = cl.raw()
+    eq(c.call("SET", "pw:k", "v"), Status("OK"), "SET through AUTH over TLS")
+    eq(srv.client().get("pw:k"), b"v", "the value on the TLS pnode")
+
+
+def check_refused_pnode(srv, config, *want):
+    """Keys on srv fail with one of the reasons in want; the others work."""
+    cl = MixedCluster(srv, config)
+    by = cl.keys("bad:", 3)
+    c = cl.raw()
+    for k in by[srv.pnode]:
+        r = c.call("SET", k, "v")
+        assert_unavailable(r, srv.pnode)
+        check(any(w in r for w in want), "the reason for %s: want %r, got %r" % (srv.pnode, want, r))
+    plain = cl.servers[0].pnode
+    for k in by[plain]:
+        eq(c.call("SET", k, "v"), Status("OK"), "a key on the plain pnode")
+    check(srv.client().dbsize() == 0, "nothing reached the refused pnode")
+
+
+def test_pnode_from_unknown_ca():
+    check_refused_pnode(TLSRedis(rogue(), auth_clients="no"), backend_config(),
+                        "TLS certificate verify failed: ")
+
+
+def test_pnode_name_mismatch():
+    srv = TLSRedis(san="DNS:redis.example", auth_clients="no")
+    check_refused_pnode(srv, backend_config(), "TLS certificate verify failed: IP address mismatch")
+
+
+def test_pnode_wants_client_certificate():
+    conf = {"backend-tls-ca-cert-file": ca().crt}
+    # Redis refuses after the client's side of the TLS 1.3 handshake: its
+    # alert arrives, or is lost to the reset when it closes on our request.
+    check_refused_pnode(TLSRedis(), conf, "TLS error: tlsv13 alert certificate required",
+                        "connection closed by the server", "Connection reset by peer")
+
+
+run(globals())
