@@ -26,7 +26,7 @@ static void client_resume(client_t *c);
  * queued behind one still awaited. */
 static size_t client_pending(const client_t *c)
 {
-    return evbuffer_get_length(c->conn->out) + c->held;
+    return conn_pending(c->conn) + c->held;
 }
 
 /* Reading stops at the lower output limit, so a client that reads slowly
@@ -117,7 +117,7 @@ void client_hold(client_t *c, request_t *r, size_t n)
 
 int client_maybe_close(client_t *c)
 {
-    if (c->closing && c->nqueue == 0 && evbuffer_get_length(c->conn->out) == 0) {
+    if (c->closing && c->nqueue == 0 && conn_pending(c->conn) == 0) {
         client_free(c);
         return 1;
     }

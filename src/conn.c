@@ -25,7 +25,7 @@
 static void conn_flush_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
-static void conn_count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg);
+static void conn_tls_push(conn_t *c);
 
 int conn_loop_init(conn_loop_t *l, struct event_base *base)
 {
@@ -111,6 +111,7 @@ void conn_free(conn_t *c)
     event_del(&c->rev);
     if (c->bev != NULL) {
         bufferevent_free(c->bev); /* closes the socket, frees the SSL */
+        evbuffer_free(c->out);
         free(c->tls_err);
         free(c);
         return;
@@ -155,10 +156,15 @@ void conn_read_enable(conn_t *c, int on)
     c->reading = on;
 }
 
+size_t conn_pending(const conn_t *c)
+{
+    size_t n = evbuffer_get_length(c->out);
+    return c->bev != NULL ? n + evbuffer_get_length(bufferevent_get_output(c->bev)) : n;
+}
+
 void conn_flush_soon(conn_t *c)
 {
-    /* A bufferevent writes its output by itself. */
-    if (c->dirty || c->writing || c->aborted || c->bev != NULL)
+    if (c->dirty || c->writing || c->aborted)
         return;
     if (TAILQ_EMPTY(&c->loop->dirty))
         event_active(c->loop->flush_ev, EV_TIMEOUT, 0);
@@ -178,8 +184,9 @@ void conn_abort(conn_t *c)
         c->dirty = 0;
     }
     if (c->bev != NULL) {
+        struct evbuffer *sending = bufferevent_get_output(c->bev);
         bufferevent_disable(c->bev, EV_WRITE);
-        evbuffer_remove_cb(c->out, conn_count_out, c->loop); /* dropped, not sent */
+        evbuffer_drain(sending, evbuffer_get_length(sending));
     }
     evbuffer_drain(c->out, evbuffer_get_length(c->out));
     c->aborted = 1;
@@ -224,7 +231,9 @@ static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
     while ((c = TAILQ_FIRST(&l->dirty)) != NULL) {
         TAILQ_REMOVE(&l->dirty, c, flink);
         c->dirty = 0;
-        if (!c->connecting)
+        if (c->bev != NULL)
+            conn_tls_push(c);
+        else if (!c->connecting)
             conn_write(c);
     }
 }
@@ -297,10 +306,30 @@ static void conn_tls_read_cb(struct bufferevent *bev, void *arg)
     c->ops->read(c, c->arg);
 }
 
+/* bufferevent_openssl makes one TLS record, and one write, per buffer
+ * chain, and a pipeline's replies are a chain each: they go to OpenSSL in
+ * pieces of up to a record (16 KB) made contiguous first, so a pipeline's
+ * replies leave in one record instead of a record and a syscall each. */
+#define CONN_TLS_RECORD 16384
+
+static void conn_tls_push(conn_t *c)
+{
+    struct evbuffer *sending = bufferevent_get_output(c->bev);
+    size_t len;
+    while ((len = evbuffer_get_length(c->out)) > 0) {
+        size_t n = len < CONN_TLS_RECORD ? len : CONN_TLS_RECORD;
+        if (evbuffer_get_contiguous_space(c->out) < n && evbuffer_pullup(c->out, (ev_ssize_t)n) == NULL)
+            n = evbuffer_get_contiguous_space(c->out);
+        if (evbuffer_remove_buffer(c->out, sending, n) < 0)
+            break;
+        STAT_ADD(c->loop->bytes_out, (uint64_t)n);
+    }
+}
+
 static void conn_tls_write_cb(struct bufferevent *bev, void *arg)
 {
     conn_t *c = arg;
-    if (c->ops->drained != NULL && !c->aborted)
+    if (c->ops->drained != NULL && !c->aborted && evbuffer_get_length(c->out) == 0)
         c->ops->drained(c, c->arg);
 }
 
@@ -314,6 +343,7 @@ static void conn_tls_event_cb(struct bufferevent *bev, short what, void *arg)
             c->connecting = 0;
             c->reading = 1;
             bufferevent_enable(bev, EV_READ);
+            conn_tls_push(c); /* e.g. the AUTH queued on connect */
             c->ops->event(c, CONN_CONNECTED, 0, c->arg);
         }
         return;
@@ -352,12 +382,6 @@ static void conn_count_in(struct evbuffer *b, const struct evbuffer_cb_info *inf
     STAT_ADD(l->bytes_in, (uint64_t)info->n_added);
 }
 
-static void conn_count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
-{
-    conn_loop_t *l = arg;
-    STAT_ADD(l->bytes_out, (uint64_t)info->n_deleted);
-}
-
 static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int connecting,
                               const conn_ops_t *ops, void *arg)
 {
@@ -382,9 +406,10 @@ static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int 
     c->ops = ops;
     c->arg = arg;
     c->in = bufferevent_get_input(c->bev);
-    c->out = bufferevent_get_output(c->bev);
-    if (evbuffer_add_cb(c->in, conn_count_in, l) == NULL ||
-        evbuffer_add_cb(c->out, conn_count_out, l) == NULL) {
+    c->out = evbuffer_new();
+    if (c->out == NULL || evbuffer_add_cb(c->in, conn_count_in, l) == NULL) {
+        if (c->out != NULL)
+            evbuffer_free(c->out);
         bufferevent_free(c->bev);
         free(c);
         return NULL;

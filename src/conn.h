@@ -10,8 +10,9 @@
  * written in the same pass leave in one writev.
  *
  * A TLS conn is a bufferevent_openssl underneath (OpenSSL's records and
- * handshakes are what that already does well); in and out are its buffers
- * and the same ops and calls apply, so clients and backends do not care.
+ * handshakes are what that already does well); in is its input, out is
+ * passed to it by the same flusher, and the same ops and calls apply, so
+ * clients and backends do not care.
  */
 #ifndef RP_CONN_H
 #define RP_CONN_H
@@ -97,6 +98,8 @@ void conn_set_read_timeout(conn_t *c, int ms);
 void conn_read_enable(conn_t *c, int on);
 /* Output was added: write it before the loop sleeps again. */
 void conn_flush_soon(conn_t *c);
+/* Output not yet written to the socket (for TLS: not yet to OpenSSL). */
+size_t conn_pending(const conn_t *c);
 /* Drops the output and stops reading and writing; CONN_ERROR
  * (ECONNABORTED) follows from the event loop, so the owner is not freed
  * under callers still on the stack. */
