@@ -98,41 +98,29 @@ static int read_header(ring_kv_t *kv, ring_t **out, char *err)
         goto fail;
     }
     json_init(&c, alg.v, alg.len);
-    if (json_expect(&c, '{') < 0) {
-        bad_json(err, "ALGORITHM", "a JSON object");
-        goto fail;
-    }
-    if (json_peek(&c) != '}') {
-        do {
-            char *val = NULL;
-            if (json_string(&c, &key, NULL) < 0 || json_expect(&c, ':') < 0) {
-                bad_json(err, "ALGORITHM", "a JSON object");
-                goto fail;
-            }
-            if (json_peek(&c) == '"') {
-                if (json_string(&c, &val, NULL) < 0) {
-                    bad_json(err, "ALGORITHM", "a JSON object");
-                    goto fail;
-                }
-            } else if (json_skip(&c) < 0) {
-                bad_json(err, "ALGORITHM", "a JSON object");
-                goto fail;
-            }
-            if (strcmp(key, "NAME") == 0 && val) { free(name); name = val; }
-            else if (strcmp(key, "MAX") == 0 && val) { free(max); max = val; }
-            else if (strcmp(key, "VNODE_HASH_INTERVAL") == 0 && val) { free(interval); interval = val; }
-            else free(val);
-            free(key);
-            key = NULL;
-        } while ((more = json_next(&c, '}')) == 1);
-        if (more < 0) {
+    for (more = json_begin(&c, '{'); more == 1; more = json_next(&c, '}')) {
+        char *val = NULL;
+        if (json_string(&c, &key, NULL) < 0 || json_expect(&c, ':') < 0) {
             bad_json(err, "ALGORITHM", "a JSON object");
             goto fail;
         }
-    } else {
-        c.p++;
+        if (json_peek(&c) == '"') {
+            if (json_string(&c, &val, NULL) < 0) {
+                bad_json(err, "ALGORITHM", "a JSON object");
+                goto fail;
+            }
+        } else if (json_skip(&c) < 0) {
+            bad_json(err, "ALGORITHM", "a JSON object");
+            goto fail;
+        }
+        if (strcmp(key, "NAME") == 0 && val) { free(name); name = val; }
+        else if (strcmp(key, "MAX") == 0 && val) { free(max); max = val; }
+        else if (strcmp(key, "VNODE_HASH_INTERVAL") == 0 && val) { free(interval); interval = val; }
+        else free(val);
+        free(key);
+        key = NULL;
     }
-    if (!json_at_end(&c)) {
+    if (more < 0 || !json_at_end(&c)) {
         bad_json(err, "ALGORITHM", "a JSON object");
         goto fail;
     }
@@ -206,27 +194,19 @@ static int read_pnodes(ring_kv_t *kv, ring_t *r, char *err)
         return -1;
     }
     json_init(&c, pv.v, pv.len);
-    if (json_expect(&c, '[') < 0)
-        goto bad;
-    if (json_peek(&c) == ']') {
-        c.p++;
-    } else {
-        do {
-            if (json_string(&c, &name, NULL) < 0)
-                goto bad;
-            if (find_pnode(r, name, strlen(name)) >= 0) {
-                ring_err(err, "/PNODE names pnode '%s' twice", name);
-                goto out;
-            }
-            if (ring_add_pnode(r, name, err) < 0)
-                goto out;
-            free(name);
-            name = NULL;
-        } while ((more = json_next(&c, ']')) == 1);
-        if (more < 0)
+    for (more = json_begin(&c, '['); more == 1; more = json_next(&c, ']')) {
+        if (json_string(&c, &name, NULL) < 0)
             goto bad;
+        if (find_pnode(r, name, strlen(name)) >= 0) {
+            ring_err(err, "/PNODE names pnode '%s' twice", name);
+            goto out;
+        }
+        if (ring_add_pnode(r, name, err) < 0)
+            goto out;
+        free(name);
+        name = NULL;
     }
-    if (!json_at_end(&c))
+    if (more < 0 || !json_at_end(&c))
         goto bad;
     if (r->npnodes == 0) {
         ring_err(err, "/PNODE is empty: a ring needs at least one pnode");
@@ -270,30 +250,22 @@ static int scan_pnode_list(ring_t *r, scan_t *s, uint32_t p, const char *k, size
 
     s->has_list[p] = 1;
     json_init(&c, v, vlen);
-    if (json_expect(&c, '[') < 0)
-        return bad_json(err, keyname(s, k, klen), "a JSON array of vnodes");
-    if (json_peek(&c) == ']') {
-        c.p++;
-    } else {
-        do {
-            if (json_uint(&c, &vn) < 0)
-                return bad_json(err, keyname(s, k, klen), "a JSON array of vnodes");
-            if (vn >= r->nvnodes) {
-                ring_err(err, "%s lists vnode %llu, out of range (VNODE_COUNT %u)", keyname(s, k, klen),
-                         (unsigned long long)vn, r->nvnodes);
-                return -1;
-            }
-            if (s->list_owner[vn] != RING_NO_PNODE) {
-                ring_err(err, "vnode %llu is listed by /PNODE/%s and by /PNODE/%s", (unsigned long long)vn,
-                         r->pnodes[s->list_owner[vn]], r->pnodes[p]);
-                return -1;
-            }
-            s->list_owner[vn] = p;
-        } while ((more = json_next(&c, ']')) == 1);
-        if (more < 0)
+    for (more = json_begin(&c, '['); more == 1; more = json_next(&c, ']')) {
+        if (json_uint(&c, &vn) < 0)
             return bad_json(err, keyname(s, k, klen), "a JSON array of vnodes");
+        if (vn >= r->nvnodes) {
+            ring_err(err, "%s lists vnode %llu, out of range (VNODE_COUNT %u)", keyname(s, k, klen),
+                     (unsigned long long)vn, r->nvnodes);
+            return -1;
+        }
+        if (s->list_owner[vn] != RING_NO_PNODE) {
+            ring_err(err, "vnode %llu is listed by /PNODE/%s and by /PNODE/%s", (unsigned long long)vn,
+                     r->pnodes[s->list_owner[vn]], r->pnodes[p]);
+            return -1;
+        }
+        s->list_owner[vn] = p;
     }
-    if (!json_at_end(&c))
+    if (more < 0 || !json_at_end(&c))
         return bad_json(err, keyname(s, k, klen), "a JSON array of vnodes");
     return 0;
 }
@@ -420,24 +392,16 @@ static int read_vnode_data_list(ring_kv_t *kv, ring_t *r, scan_t *s, char *err)
     if (dv.v == NULL)
         return 0; /* older fash rings have none; the data keys still say it */
     json_init(&c, dv.v, dv.len);
-    if (json_expect(&c, '[') < 0)
-        goto bad;
-    if (json_peek(&c) == ']') {
-        c.p++;
-    } else {
-        do {
-            if (json_uint(&c, &vn) < 0)
-                goto bad;
-            if (vn >= r->nvnodes) {
-                ring_err(err, "VNODE_DATA lists vnode %llu, out of range", (unsigned long long)vn);
-                goto out;
-            }
-            s->listed_data[vn] = 1;
-        } while ((more = json_next(&c, ']')) == 1);
-        if (more < 0)
+    for (more = json_begin(&c, '['); more == 1; more = json_next(&c, ']')) {
+        if (json_uint(&c, &vn) < 0)
             goto bad;
+        if (vn >= r->nvnodes) {
+            ring_err(err, "VNODE_DATA lists vnode %llu, out of range", (unsigned long long)vn);
+            goto out;
+        }
+        s->listed_data[vn] = 1;
     }
-    if (!json_at_end(&c))
+    if (more < 0 || !json_at_end(&c))
         goto bad;
     for (vn = 0; vn < r->nvnodes; vn++) {
         int has = (r->vnode_flags[vn] & RING_VNODE_DATA) != 0;

@@ -44,6 +44,17 @@ int json_at_end(json_cur_t *c)
     return c->p == c->end;
 }
 
+int json_begin(json_cur_t *c, char open)
+{
+    if (json_expect(c, open) < 0)
+        return -1;
+    if (json_peek(c) == (open == '[' ? ']' : '}')) {
+        c->p++;
+        return 0;
+    }
+    return 1;
+}
+
 int json_next(json_cur_t *c, char close)
 {
     skip_ws(c);
@@ -272,27 +283,16 @@ static int skip_value(json_cur_t *c, int depth)
     case '"':
         return scan_string(c, NULL) < 0 ? -1 : 0;
     case '{':
-        c->p++;
-        if (json_peek(c) == '}') {
-            c->p++;
-            return 0;
-        }
-        do {
-            skip_ws(c);
-            if (scan_string(c, NULL) < 0 || json_expect(c, ':') < 0 || skip_value(c, depth + 1) < 0)
-                return -1;
-        } while ((more = json_next(c, '}')) == 1);
-        return more;
     case '[':
-        c->p++;
-        if (json_peek(c) == ']') {
-            c->p++;
-            return 0;
-        }
-        do {
+        for (more = json_begin(c, (char)ch); more == 1; more = json_next(c, ch == '{' ? '}' : ']')) {
+            if (ch == '{') {
+                skip_ws(c);
+                if (scan_string(c, NULL) < 0 || json_expect(c, ':') < 0)
+                    return -1;
+            }
             if (skip_value(c, depth + 1) < 0)
                 return -1;
-        } while ((more = json_next(c, ']')) == 1);
+        }
         return more;
     case 't':
         if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) { c->p += 4; return 0; }

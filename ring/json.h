@@ -29,6 +29,13 @@ int json_string_raw(json_cur_t *c, const char **s, size_t *len);
 int json_skip(json_cur_t *c);
 /* Only white space remains. */
 int json_at_end(json_cur_t *c);
+/* Opens an array or object (open is '[' or '{'): 1 if an element follows,
+ * 0 if it is empty (its close consumed), -1 if the next byte is not open.
+ * With json_next it walks the elements:
+ *   for (more = json_begin(c, '['); more == 1; more = json_next(c, ']'))
+ *       read one element;
+ *   more < 0 here means malformed. */
+int json_begin(json_cur_t *c, char open);
 /* Inside an array or object after an element: 1 if another follows (the
  * comma is consumed), 0 if close (consumed), -1 on anything else. */
 int json_next(json_cur_t *c, char close);

@@ -88,13 +88,7 @@ static int read_algorithm(json_cur_t *c, import_t *im, char *err)
 {
     int more;
 
-    if (json_expect(c, '{') < 0)
-        return bad(err, "\"algorithm\" is not an object");
-    if (json_peek(c) == '}') {
-        c->p++;
-        return 0;
-    }
-    do {
+    for (more = json_begin(c, '{'); more == 1; more = json_next(c, '}')) {
         char *k = NULL, *val = NULL;
         if (json_string(c, &k, NULL) < 0 || json_expect(c, ':') < 0 || json_string(c, &val, NULL) < 0) {
             free(k);
@@ -105,7 +99,7 @@ static int read_algorithm(json_cur_t *c, import_t *im, char *err)
         else if (strcmp(k, "VNODE_HASH_INTERVAL") == 0) { free(im->interval); im->interval = val; }
         else free(val);
         free(k);
-    } while ((more = json_next(c, '}')) == 1);
+    }
     return more < 0 ? bad(err, "\"algorithm\" is not an object") : 0;
 }
 
@@ -115,9 +109,10 @@ static int read_top(const char *json, size_t len, import_t *im, char *err)
     int more;
 
     json_init(&c, json, len);
-    if (json_expect(&c, '{') < 0)
+    more = json_begin(&c, '{');
+    if (more < 0)
         return bad(err, "not a JSON object");
-    if (json_peek(&c) == '}')
+    if (more == 0)
         return bad(err, "empty object");
     do {
         char *k = NULL;
@@ -165,9 +160,10 @@ static int read_map(ring_t *r, const import_t *im, int pass, char *err)
     int more, more2;
 
     json_init(&c, im->map, im->map_len);
-    if (json_expect(&c, '{') < 0)
+    more = json_begin(&c, '{');
+    if (more < 0)
         return bad(err, "\"pnodeToVnodeMap\" is not an object");
-    if (json_peek(&c) == '}')
+    if (more == 0)
         return bad(err, "\"pnodeToVnodeMap\" has no pnodes");
     do {
         char *pn = NULL;
@@ -190,13 +186,10 @@ static int read_map(ring_t *r, const import_t *im, int pass, char *err)
         }
         p = ring_pnode_find(r, pn);
         free(pn);
-        if (json_expect(&c, '{') < 0)
+        more2 = json_begin(&c, '{');
+        if (more2 < 0)
             return bad(err, "a pnode's vnodes must be an object");
-        if (json_peek(&c) == '}') {
-            c.p++;
-            continue;
-        }
-        do {
+        for (; more2 == 1; more2 = json_next(&c, '}')) {
             char *vs = NULL, *data = NULL, *end;
             unsigned long vn;
             if (json_string(&c, &vs, NULL) < 0 || json_expect(&c, ':') < 0) {
@@ -228,7 +221,7 @@ static int read_map(ring_t *r, const import_t *im, int pass, char *err)
                 if (json_uint(&c, &one) < 0 || one != 1)
                     return bad(err, "vnode data must be 1 or a string");
             }
-        } while ((more2 = json_next(&c, '}')) == 1);
+        }
         if (more2 < 0)
             return bad(err, "malformed vnode entry");
     } while ((more = json_next(&c, '}')) == 1);

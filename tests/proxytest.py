@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 import redis
 
@@ -33,6 +35,7 @@ TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.dirname(
 TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
 RING_TOOL = os.path.join(TOP_BUILDDIR, "tools", "ring-tool")
 RINGPROXY = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
+MKRING = os.path.join(TOP_BUILDDIR, "tests", "mkring")
 # CI has shared/ beside the checkout; a worktree elsewhere finds the
 # machine's copy.
 FIXTURE_1M = next((d for d in (
@@ -270,6 +273,39 @@ def get_nodes(ringdir, keys):
     return out
 
 
+def mkring(*args, timeout=60):
+    """Runs tests/mkring, which writes rings through the library without
+    ring-tool's checks (e.g. a pnode that is not an address)."""
+    r = run_cmd([MKRING] + [str(a) for a in args], timeout=timeout)
+    check(r.returncode == 0, "mkring %s failed (%d): %s" % (
+        " ".join(str(a) for a in args), r.returncode,
+        r.stderr.decode(errors="replace").strip()))
+
+
+def hold_ring(ringdir, seconds):
+    """A process that holds ringdir's image open (locked) for seconds;
+    returns once the image is held. kill() it to let go sooner."""
+    p = _spawn([MKRING, "hold", ringdir, str(seconds)], stdout=subprocess.PIPE,
+               stdin=subprocess.DEVNULL)
+    line = p.stdout.readline()
+    p.stdout.close()
+    check(line.strip() == b"held", "mkring hold %s: %r" % (ringdir, line))
+    return p
+
+
+def vnode_owners(ringdir, vnodes):
+    """{vnode: pnode} for every vnode of range(vnodes)."""
+    text = ring_tool("get-vnode-pnode-and-data", "-l", ringdir,
+                     "-v", "0-%d" % (vnodes - 1))
+    out = {}
+    for line in text.splitlines():
+        v, pnode, _ = line.split(" ", 2)
+        check(pnode.startswith("pnode="), "get-vnode-pnode-and-data line %r" % line)
+        out[int(v)] = pnode[len("pnode="):]
+    eq(len(out), vnodes, "vnodes listed by get-vnode-pnode-and-data")
+    return out
+
+
 def keys_per_pnode(ringdir, servers, prefix, want, limit=100000):
     """{pnode: [want keys named prefix+N that route to it]} for every pnode
     (servers: RedisServers or pnode names)."""
@@ -294,6 +330,19 @@ def write_config(options):
         for k, v in options.items():
             f.write("%s %s\n" % (k, v))
     return path
+
+
+def http(port, path, method="GET", auth=None):
+    """(status, body, headers) of one request to the admin endpoint."""
+    req = urllib.request.Request("http://%s:%d%s" % (HOST, port, path), method=method,
+                                 data=b"" if method == "POST" else None)
+    if auth is not None:
+        req.add_header("Authorization", auth)
+    try:
+        with urllib.request.urlopen(req, timeout=IO_TIMEOUT) as r:
+            return r.status, r.read().decode(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers
 
 
 class Proxy:

@@ -8,8 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
@@ -209,19 +207,6 @@ def test_backend_password_wrong():
 
 
 TOKEN = "adm1n-t0ken"
-
-
-def http(port, path, method="GET", auth=None):
-    """(status, body, headers) of one admin request."""
-    req = urllib.request.Request("http://%s:%d%s" % (HOST, port, path), method=method,
-                                 data=b"" if method == "POST" else None)
-    if auth is not None:
-        req.add_header("Authorization", auth)
-    try:
-        with urllib.request.urlopen(req, timeout=IO_TIMEOUT) as r:
-            return r.status, r.read().decode(), r.headers
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(), e.headers
 
 
 def test_admin_token():

@@ -3,162 +3,173 @@
 A config file sets small limits: max-pipeline (back-pressure keeps order
 and memory bounded), client-idle-timeout, max-clients, a server timeout
 against a pnode that accepts but never answers, hash tags and dirname
-routing. Also --check and bad configs.
+routing. Also --check and bad configs. The tests run in order on one proxy.
 """
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
+import types
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_proxy_smoke import (MKRING, PROCS, PROXY, Conn, Error, check, encode,  # noqa: E402
-                              free_port, lookup, start_redis, wait_port)
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (HOST, RINGPROXY, Err, Proxy, RawClient, RedisServer,  # noqa: E402
+                       Status, assert_err, check, encode, encode_all, eq, get_nodes, lazy,
+                       make_ring, run, run_cmd, tmpdir, wait_until)
 
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="rp-config-")
-    silent = socket.socket()
-    try:
-        run(tmp, silent)
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        silent.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+CONFIG = ("# test config\nthreads 1\nmax-pipeline 4\nclient-idle-timeout 1\n"
+          "max-clients 6\nserver-timeout-ms 300\nhash-tags yes\ndirname-routing yes\n"
+          "log-level error\nadmin\npreconnect yes\nmax-request-bytes 4096\n")
 
 
-def run(tmp, silent):
-    ports = [free_port(), free_port()]
-    names = []
-    for port in ports:
-        start_redis(port, tmp)
-        names.append("tcp://127.0.0.1:%d" % port)
+def setup():
+    env = types.SimpleNamespace()
+    env.servers = [RedisServer(), RedisServer()]
     # A pnode that accepts connections and never replies.
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
-    mute = "tcp://127.0.0.1:%d" % silent.getsockname()[1]
-    ring = os.path.join(tmp, "ring")
-    subprocess.run([MKRING, "create", ring, "256"] + names + [mute], check=True)
-    conf = os.path.join(tmp, "ringproxy.conf")
-    with open(conf, "w") as f:
-        f.write("# test config\nthreads 1\nmax-pipeline 4\nclient-idle-timeout 1\n"
-                "max-clients 6\nserver-timeout-ms 300\nhash-tags yes\ndirname-routing yes\n"
-                "log-level error\nadmin\npreconnect yes\nmax-request-bytes 4096\n")
+    env.silent = socket.socket()
+    env.silent.bind((HOST, 0))
+    env.silent.listen(16)
+    env.mute = "tcp://%s:%d" % (HOST, env.silent.getsockname()[1])
+    env.ring = make_ring(env.servers + [env.mute], vnodes=256)
+    env.conf = os.path.join(tmpdir(), "ringproxy.conf")
+    with open(env.conf, "w") as f:
+        f.write(CONFIG)
+    # Where keys go, looked up before any client connects: a client idle
+    # for a second is closed.
+    bp = ["bp:%d" % i for i in range(400)]
+    quiet = ["q:%d" % i for i in range(200)]
+    env.nodes = get_nodes(env.ring, bp + quiet + ["user1", "dir/sub"])
+    env.live = [k for k in bp if env.nodes[k]["pnode"] != env.mute]
+    env.quiet = next(k for k in quiet if env.nodes[k]["pnode"] == env.mute)
+    return env
 
-    # --check validates and prints a summary without connecting.
-    out = subprocess.run([PROXY, "-r", ring, "-c", conf, "--check"], capture_output=True,
-                         text=True, timeout=20)
-    check(out.returncode == 0 and "vnodes: 256" in out.stdout and mute in out.stdout,
-          "--check: %r" % out.stdout)
-    bad = os.path.join(tmp, "bad.conf")
+
+config_env = lazy(setup)
+
+
+def check_config(conf):
+    env = config_env()
+    r = run_cmd([RINGPROXY, "-r", env.ring, "-c", conf, "--check"], timeout=20)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def test_check_validates_and_summarises_without_connecting():
+    env = config_env()
+    rc, out, _ = check_config(env.conf)
+    check(rc == 0 and "vnodes: 256" in out and env.mute in out, "--check: %r" % out)
+
+
+def test_bad_config_lines_are_one_line_errors():
+    bad = os.path.join(tmpdir(), "bad.conf")
     for text in ("max-pipeline zero\n", "no-such-option 1\n", "hash-tags maybe\n"):
         with open(bad, "w") as f:
             f.write(text)
-        out = subprocess.run([PROXY, "-r", ring, "-c", bad, "--check"], capture_output=True,
-                             text=True, timeout=20)
-        check(out.returncode != 0 and out.stderr.count("\n") == 1 and "bad.conf:1" in out.stderr,
-              "bad config %r: %r" % (text, out.stderr))
+        rc, _, err = check_config(bad)
+        check(rc != 0 and err.count("\n") == 1 and "bad.conf:1" in err,
+              "bad config %r: %r" % (text, err))
 
-    pport = free_port()
-    logpath = os.path.join(tmp, "proxy.log")
-    log = open(logpath, "w")
-    proxy = subprocess.Popen([PROXY, "-r", ring, "-c", conf, "-l", "127.0.0.1:%d" % pport],
-                             stderr=log)
-    PROCS.append(proxy)
-    wait_port(pport, proxy)
 
-    # preconnect: the proxy is connected to every pnode before any request.
-    for port in ports:
-        d = Conn(port)
-        deadline = time.time() + 10
-        while d.cmd("CLIENT", "LIST").count(b"\n") < 2:
-            check(time.time() < deadline, "preconnected to %d" % port)
-            time.sleep(0.05)
+# No -t: the config file's threads applies.
+proxy = lazy(lambda: Proxy(config_env().ring, config=config_env().conf, threads=None))
+
+
+def test_preconnect_connects_to_every_pnode_before_any_request():
+    env = config_env()
+    proxy()
+    for s in env.servers:
+        d = s.client()
+        # Our own connection and the proxy's.
+        wait_until(lambda: len(d.client_list()) >= 2, 10, "a connection from the proxy to %s"
+                   % s.pnode)
         d.close()
 
-    # max-request-bytes: a larger request is a protocol error.
-    big = Conn(pport)
+
+def test_request_above_max_request_bytes_is_a_protocol_error():
+    big = proxy().raw()
     big.send(encode("SET", "big", "x" * 5000))
-    check(big.reply() == "ERR Protocol error: invalid bulk length" and big.closed(),
-          "request above max-request-bytes")
+    assert_err(big.reply(), "ERR Protocol error: invalid bulk length",
+               "request above max-request-bytes")
+    check(big.expect_closed(), "client not closed after the protocol error")
+    big.close()
 
-    # Back-pressure: a deep pipeline with max-pipeline 4 still comes back
-    # whole and in order.
-    c = Conn(pport)
-    live = [k for k, (_, p) in zip(["bp:%d" % i for i in range(400)],
-                                   lookup(ring, ["bp:%d" % i for i in range(400)])) if p != mute]
-    c.send(b"".join(encode("SET", k, k) + encode("GET", k) for k in live))
-    for k in live:
-        check(c.reply() == "OK" and c.reply() == k.encode(), "pipelined %s" % k)
 
-    # Hash tags and dirname routing decide the vnode.
-    check(c.cmd("RING", "NODE", "{user1}.a")[0] == c.cmd("RING", "NODE", "user1")[0], "hash tag")
-    check(c.cmd("RING", "NODE", "dir/sub/obj")[0] == int(lookup(ring, ["dir/sub"])[0][0]),
-          "dirname")
-    vnode, pnode = lookup(ring, ["user1"])[0]
-    if pnode != mute:
-        check(c.cmd("SET", "{user1}.x", "1") == "OK", "SET by tag")
-        direct = Conn(int(pnode.rsplit(":", 1)[1]))
-        check(direct.cmd("GET", "{user1}.x") == b"1", "tagged key on its pnode")
+def test_deep_pipeline_over_max_pipeline_comes_back_in_order():
+    env = config_env()
+    c = env.c = proxy().raw()
+    c.send(encode_all(cmd for k in env.live for cmd in (("SET", k, k), ("GET", k))))
+    for k in env.live:
+        eq(c.replies(2), [Status("OK"), k.encode()], "pipelined SET/GET %s" % k)
 
-    # The silent pnode times out; the others keep serving.
-    quiet = next(k for k, (_, p) in zip(["q:%d" % i for i in range(200)],
-                                        lookup(ring, ["q:%d" % i for i in range(200)])) if p == mute)
-    t0 = time.time()
-    r = c.cmd("GET", quiet)
-    check(isinstance(r, Error) and r.startswith("ERR pnode %s unavailable: no reply" % mute),
-          "server timeout: %r" % r)
-    check(time.time() - t0 < 3, "timeout within bounds")
-    check(c.cmd("GET", live[0]) == live[0].encode(), "others unaffected")
 
-    # max-clients: beyond it a client gets the error and is closed.
-    extra = [Conn(pport) for _ in range(5)]
-    over = Conn(pport)
-    check(over.reply() == "ERR max number of clients reached" and over.closed(), "max-clients")
-    for e in extra:
+def test_hash_tags_and_dirname_routing_choose_the_vnode():
+    env = config_env()
+    c = env.c
+    eq(c.call("RING", "NODE", "{user1}.a")[0], c.call("RING", "NODE", "user1")[0], "hash tag")
+    eq(c.call("RING", "NODE", "dir/sub/obj")[0], env.nodes["dir/sub"]["vnode"], "dirname")
+    pnode = env.nodes["user1"]["pnode"]
+    if pnode != env.mute:
+        eq(c.call("SET", "{user1}.x", "1"), Status("OK"), "SET by tag")
+        direct = RawClient(int(pnode.rsplit(":", 1)[1]))
+        eq(direct.call("GET", "{user1}.x"), b"1", "tagged key on its pnode")
+        direct.close()
+
+
+def test_silent_pnode_times_out_and_the_others_keep_serving():
+    env = config_env()
+    c = env.c
+    t0 = time.monotonic()
+    r = c.call("GET", env.quiet)
+    check(isinstance(r, Err) and r.startswith("ERR pnode %s unavailable: no reply" % env.mute),
+          "server timeout: %r" % (r,))
+    check(time.monotonic() - t0 < 3, "timeout within bounds")
+    eq(c.call("GET", env.live[0]), env.live[0].encode(), "others unaffected")
+
+
+def test_max_clients():
+    # Beyond it a client gets the error and is closed.
+    p = proxy()
+    extra = [p.raw() for _ in range(5)]
+    over = p.raw()
+    assert_err(over.reply(), "ERR max number of clients reached", "max-clients")
+    check(over.expect_closed(), "client over max-clients not closed")
+    for e in extra + [over]:
         e.close()
 
-    # client-idle-timeout: an idle client is closed.
-    deadline = time.time() + 10
-    while True:  # the proxy sees the closes asynchronously
-        idle = Conn(pport)
-        if idle.cmd("PING") == "PONG":
-            break
-        check(time.time() < deadline, "idle client starts")
-        time.sleep(0.05)
-    time.sleep(2.5)
-    check(idle.closed(), "idle client closed")
 
-    # SIGHUP re-reads the config: run-time options change, the others are
-    # reported as needing a restart.
-    with open(conf, "w") as f:
+def test_idle_client_is_closed():
+    p = proxy()
+
+    def started():
+        # The proxy sees the closes of the last test asynchronously.
+        idle = p.raw()
+        try:
+            if idle.call("PING") == Status("PONG"):
+                return idle
+        except (AssertionError, OSError):
+            pass
+        idle.close()
+        return None
+    idle = wait_until(started, 10, "an idle client to start")
+    time.sleep(2.5)
+    check(idle.expect_closed(), "idle client not closed")
+    idle.close()
+
+
+def test_sighup_rereads_the_config():
+    # Run-time options change, the others are reported as needing a restart.
+    env = config_env()
+    p = proxy()
+    with open(env.conf, "w") as f:
         f.write("threads 3\nmax-clients 6\nhash-tags yes\ndirname-routing no\nlog-level warn\n"
                 "admin\n")
-    c = Conn(pport)
-    raw = int(lookup(ring, ["dir/sub/obj"])[0][0])
-    proxy.send_signal(signal.SIGHUP)
-    deadline = time.time() + 10
-    while c.cmd("RING", "NODE", "dir/sub/obj")[0] != raw:
-        check(time.time() < deadline, "dirname-routing turned off by reload")
-        time.sleep(0.05)
-    deadline = time.time() + 10
-    while "option=threads" not in open(logpath).read():
-        check(time.time() < deadline, "fixed option change reported")
-        time.sleep(0.05)
+    raw = get_nodes(env.ring, ["dir/sub/obj"])["dir/sub/obj"]["vnode"]
+    c = p.raw()
+    p.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: c.call("RING", "NODE", "dir/sub/obj")[0] == raw, 10,
+               "dirname-routing turned off by reload")
+    wait_until(lambda: "option=threads" in p.stderr(), 10, "fixed option change reported")
+    c.close()
+    env.silent.close()
 
 
-if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        print("FAIL: %s: %s" % (type(e).__name__, e))
-        sys.exit(1)
-    print("ok")
+run(globals())

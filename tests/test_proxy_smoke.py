@@ -3,343 +3,255 @@
 Keys land on the pnode the ring names, pipelines come back in order across
 pnodes, multi-key commands split and merge, errors stay per client, a dead
 pnode fails only its own keys, ro vnodes refuse writes after SIGHUP, and
-SIGTERM stops the proxy cleanly. Every process started is killed by PID.
+SIGTERM stops the proxy cleanly. The tests run in order on one proxy.
 """
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-BUILD = os.environ.get("top_builddir", os.getcwd())
-PROXY = os.path.join(BUILD, "src", "ringproxy")
-MKRING = os.path.join(BUILD, "tests", "mkring")
-PROCS = []
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (HOST, Cluster, Err, Proxy, RawClient, Status,  # noqa: E402
+                       assert_err, assert_readonly,
+                       assert_unavailable, check, encode, encode_all, eq, get_nodes,
+                       lazy, port_open, ring_info, run, run_cmd, set_data, tmpdir,
+                       wait_until)
+
+KEYS = ["key:%d" % i for i in range(2000)]
+# A Lua script that keeps its redis-server busy for 0.6 s, then returns 7.
+BUSY = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+        "while true do local n = redis.call('TIME') "
+        "if n[1] * 1000000 + n[2] - t0 > 600000 then break end end return 7")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def setup():
+    cl = Cluster(n=2, vnodes=1024, start=False)
+    cl.pidfile = os.path.join(tmpdir(), "proxy.pid")
+    cl.proxy = Proxy(cl.ring, threads=2, args=["--pidfile", cl.pidfile, "--log-level", "warn"])
+    cl.nodes = get_nodes(cl.ring, KEYS)
+    cl.c = cl.raw()
+    return cl
 
 
-def wait_port(port, proc, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("process exited with %d" % proc.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d never opened" % port)
+smoke = lazy(setup)
 
 
-def start_redis(port, tmp):
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                          "--save", "", "--appendonly", "no", "--dir", tmp],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    PROCS.append(p)
-    wait_port(port, p)
-    return p
+def value(k):
+    return b"v" + k.encode()
 
 
-class Conn:
-    """A raw RESP client: requests are sent as given, replies parsed."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), 5)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def cmd(self, *args):
-        self.send(encode(*args))
-        return self.reply()
-
-    def _fill(self):
-        d = self.s.recv(65536)
-        if not d:
-            raise EOFError("connection closed")
-        self.buf += d
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Error(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return v
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        raise ValueError("bad reply %r" % line)
-
-    def closed(self):
-        try:
-            self.s.settimeout(2)
-            return self.s.recv(1) == b""
-        except OSError:
-            return True
-
-    def close(self):
-        self.s.close()
+def test_pidfile_holds_the_pid():
+    cl = smoke()
+    with open(cl.pidfile) as f:
+        eq(f.read().strip(), str(cl.proxy.proc.pid), "pidfile content")
 
 
-class Error(str):
-    pass
+def test_keys_land_where_the_ring_says():
+    cl = smoke()
+    c = cl.c
+    c.send(encode_all(("SET", k, value(k)) for k in KEYS))
+    for k in KEYS:
+        eq(c.reply(), Status("OK"), "SET %s" % k)
+    cl.assert_placement({k: value(k) for k in KEYS})
+    eq(len({o["pnode"] for o in cl.nodes.values()}), 2, "pnodes the keys spread over")
+    o = cl.nodes[KEYS[0]]
+    eq(c.call("RING", "NODE", KEYS[0]), [o["vnode"], o["pnode"].encode(), None], "RING NODE")
+    info = ring_info(c.call("RING", "INFO"))
+    eq((info.get("vnodes"), info.get("pnodes")), ("1024", "2"), "RING INFO vnodes, pnodes")
 
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def lookup(ring, keys):
-    out = subprocess.run([MKRING, "lookup", ring] + keys, check=True,
-                         capture_output=True, text=True).stdout.split("\n")
-    return [line.split(" ", 1) for line in out[:len(keys)]]
-
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="rp-smoke-")
-    try:
-        run(tmp)
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(tmp):
-    ports = [free_port(), free_port()]
-    redis = {}
-    for port in ports:
-        redis["tcp://127.0.0.1:%d" % port] = (port, start_redis(port, tmp))
-    ring = os.path.join(tmp, "ring")
-    subprocess.run([MKRING, "create", ring, "1024"] + sorted(redis), check=True)
-    pport = free_port()
-    pidfile = os.path.join(tmp, "proxy.pid")
-    proxy = subprocess.Popen([PROXY, "-r", ring, "-l", "127.0.0.1:%d" % pport, "-t", "2",
-                              "--pidfile", pidfile, "--log-level", "warn"])
-    PROCS.append(proxy)
-    wait_port(pport, proxy)
-    check(open(pidfile).read().strip() == str(proxy.pid), "pidfile holds the pid")
-    c = Conn(pport)
-    direct = {name: Conn(port) for name, (port, _) in redis.items()}
-
-    # Keys land where the ring says.
-    keys = ["key:%d" % i for i in range(2000)]
-    c.send(b"".join(encode("SET", k, "v" + k) for k in keys))
-    check(all(c.reply() == "OK" for _ in keys), "SETs answered OK")
-    where = lookup(ring, keys)
-    for k, (vnode, pnode) in zip(keys, where):
-        check(direct[pnode].cmd("GET", k) == b"v" + k.encode(), "%s on %s" % (k, pnode))
-    check(len({p for _, p in where}) == 2, "keys spread over both pnodes")
-    node = c.cmd("RING", "NODE", keys[0])
-    check(node == [int(where[0][0]), where[0][1].encode(), None], "RING NODE: %r" % node)
-    info = c.cmd("RING", "INFO")
-    check(b"vnodes:1024" in info and b"pnodes:2" in info, "RING INFO: %r" % info)
-
-    # A pipeline of mixed requests across pnodes comes back in order.
+def test_mixed_pipeline_comes_back_in_order():
+    c = smoke().c
     reqs, want = [], []
     for i in range(1000):
         k = "p:%d" % (i % 37)
         if i % 4 == 0:
-            reqs.append(encode("SET", k, i)); want.append("OK")
+            reqs.append(("SET", k, i))
+            want.append(Status("OK"))
         elif i % 4 == 1:
-            reqs.append(encode("INCR", "n:%d" % (i % 5))); want.append(None)
+            reqs.append(("INCR", "n:%d" % (i % 5)))
+            want.append(None)
         elif i % 4 == 2:
-            reqs.append(encode("PING")); want.append("PONG")
+            reqs.append(("PING",))
+            want.append(Status("PONG"))
         else:
-            reqs.append(encode("ECHO", i)); want.append(str(i).encode())
-    c.send(b"".join(reqs))
+            reqs.append(("ECHO", i))
+            want.append(str(i).encode())
+    c.send(encode_all(reqs))
     counters = {}
     for i, w in enumerate(want):
         r = c.reply()
         if i % 4 == 1:
             n = "n:%d" % (i % 5)
             counters[n] = counters.get(n, 0) + 1
-            check(r == counters[n], "INCR %s in order: %r" % (n, r))
+            eq(r, counters[n], "INCR %s in order" % n)
         else:
-            check(r == w, "reply %d: %r != %r" % (i, r, w))
+            eq(r, w, "reply %d" % i)
 
-    # Multi-key commands across pnodes.
+
+def test_multikey_commands_across_pnodes():
+    c = smoke().c
     mkeys = ["m:%d" % i for i in range(20)]
     args = []
     for k in mkeys:
         args += [k, "val-" + k]
-    check(c.cmd("MSET", *args) == "OK", "MSET")
-    got = c.cmd("MGET", *(mkeys + ["missing"]))
-    check(got == [("val-" + k).encode() for k in mkeys] + [None], "MGET merged in order")
-    check(c.cmd("EXISTS", *(mkeys + ["missing"])) == 20, "EXISTS summed")
-    check(c.cmd("DEL", *mkeys) == 20, "DEL summed")
+    eq(c.call("MSET", *args), Status("OK"), "MSET")
+    eq(c.call("MGET", *(mkeys + ["missing"])), [("val-" + k).encode() for k in mkeys] + [None],
+       "MGET merged in order")
+    eq(c.call("EXISTS", *(mkeys + ["missing"])), 20, "EXISTS summed")
+    eq(c.call("DEL", *mkeys), 20, "DEL summed")
 
-    # Errors that leave the connection usable.
-    check(c.cmd("KEYS", "*") == "ERR command 'KEYS' is not supported by ringproxy", "KEYS")
-    check(c.cmd("GET") == "ERR wrong number of arguments for 'get' command", "arity")
-    check(c.cmd("NOSUCH", "a").startswith("ERR unknown command 'NOSUCH'"), "unknown")
-    check(c.cmd("PING") == "PONG", "still usable")
 
-    # Inline commands, as redis-cli or telnet send them.
+def test_errors_leave_the_connection_usable():
+    c = smoke().c
+    assert_err(c.call("KEYS", "*"), "ERR command 'KEYS' is not supported by ringproxy", "KEYS")
+    assert_err(c.call("GET"), "ERR wrong number of arguments for 'get' command", "arity")
+    r = c.call("NOSUCH", "a")
+    check(isinstance(r, Err) and r.startswith("ERR unknown command 'NOSUCH'"),
+          "unknown command: %r" % (r,))
+    eq(c.call("PING"), Status("PONG"), "PING after the errors")
+
+
+def test_inline_commands():
+    c = smoke().c
     c.send(b"SET inl \"a b\"\r\nGET inl\r\n")
-    check(c.reply() == "OK" and c.reply() == b"a b", "inline SET/GET")
+    eq(c.replies(2), [Status("OK"), b"a b"], "inline SET/GET")
 
-    # Proxy-handled commands.
-    check(c.cmd("HELLO", "3").startswith("NOPROTO"), "HELLO 3")
-    check(c.cmd("HELLO", "2")[:2] == [b"server", b"ringproxy"], "HELLO 2")
-    check(c.cmd("SELECT", "0") == "OK", "SELECT 0")
-    check(isinstance(c.cmd("SELECT", "1"), Error), "SELECT 1")
-    check(c.cmd("CONFIG", "GET", "save") == [b"save", b""], "CONFIG GET save")
-    check(c.cmd("COMMAND", "COUNT") > 200, "COMMAND COUNT")
 
-    # Scripts run when every key is on one vnode.
-    tagged = [k for k, (v, _) in zip(keys, where) if v == where[0][0]]
-    check(c.cmd("EVAL", "return redis.call('GET', KEYS[1])", 1, keys[0]) == b"v" + keys[0].encode(),
-          "EVAL on one key")
-    other = next(k for k, (v, _) in zip(keys, where) if v != where[0][0])
-    r = c.cmd("EVAL", "return 1", 2, keys[0], other)
-    check(r.startswith("ERR command 'EVAL' is not supported by ringproxy"), "EVAL across vnodes: %r" % r)
-    check(c.cmd("RENAME", keys[0], other).startswith("ERR command 'RENAME' is not supported"),
-          "RENAME across vnodes")
-    check(len(tagged) >= 1 and c.cmd("RENAME", keys[0], keys[0]) == "OK", "RENAME on one vnode")
+def test_proxy_handled_commands():
+    c = smoke().c
+    r = c.call("HELLO", "3")
+    check(isinstance(r, Err) and r.startswith("NOPROTO"), "HELLO 3: %r" % (r,))
+    eq(c.call("HELLO", "2")[:2], [b"server", b"ringproxy"], "HELLO 2")
+    eq(c.call("SELECT", "0"), Status("OK"), "SELECT 0")
+    check(isinstance(c.call("SELECT", "1"), Err), "SELECT 1 is an error")
+    eq(c.call("CONFIG", "GET", "save"), [b"save", b""], "CONFIG GET save")
+    n = c.call("COMMAND", "COUNT")
+    check(isinstance(n, int) and n > 200, "COMMAND COUNT: %r" % (n,))
 
-    # Real clients: python3-redis with a pipeline, redis-cli, redis-benchmark.
-    import redis as redispy
-    rc = redispy.Redis(port=pport)
+
+def test_scripts_and_rename_on_one_vnode_only():
+    cl = smoke()
+    c = cl.c
+    v0 = cl.nodes[KEYS[0]]["vnode"]
+    eq(c.call("EVAL", "return redis.call('GET', KEYS[1])", 1, KEYS[0]), value(KEYS[0]),
+       "EVAL on one key")
+    other = next(k for k in KEYS if cl.nodes[k]["vnode"] != v0)
+    r = c.call("EVAL", "return 1", 2, KEYS[0], other)
+    check(isinstance(r, Err) and
+          r.startswith("ERR command 'EVAL' is not supported by ringproxy"),
+          "EVAL across vnodes: %r" % (r,))
+    r = c.call("RENAME", KEYS[0], other)
+    check(isinstance(r, Err) and r.startswith("ERR command 'RENAME' is not supported"),
+          "RENAME across vnodes: %r" % (r,))
+    eq(c.call("RENAME", KEYS[0], KEYS[0]), Status("OK"), "RENAME on one vnode")
+
+
+def test_real_clients():
+    cl = smoke()
+    rc = cl.client()
     pipe = rc.pipeline(transaction=False)
     for i in range(200):
         pipe.set("py:%d" % i, i)
         pipe.get("py:%d" % i)
-    res = pipe.execute()
-    check(res == sum(([True, str(i).encode()] for i in range(200)), []), "redis-py pipeline")
+    eq(pipe.execute(), sum(([True, str(i).encode()] for i in range(200)), []),
+       "redis-py pipeline")
     rc.close()
-    out = subprocess.run(["redis-cli", "-p", str(pport), "GET", "py:7"], capture_output=True,
-                         text=True, timeout=10).stdout.strip()
-    check(out == "7", "redis-cli GET: %r" % out)
-    bench = subprocess.run(["redis-benchmark", "-p", str(pport), "-t", "set,get", "-n", "2000",
-                            "-c", "4", "-P", "4", "-q"], capture_output=True, text=True, timeout=60)
-    check(bench.returncode == 0 and "GET:" in bench.stdout and "WARN" not in bench.stdout + bench.stderr,
-          "redis-benchmark: %r %r" % (bench.stdout[-200:], bench.stderr[-200:]))
+    port = str(cl.proxy.port)
+    out = run_cmd(["redis-cli", "-h", HOST, "-p", port, "GET", "py:7"], timeout=10)
+    eq(out.stdout.decode().strip(), "7", "redis-cli GET")
+    bench = run_cmd(["redis-benchmark", "-h", HOST, "-p", port, "-t", "set,get", "-n", "2000",
+                     "-c", "4", "-P", "4", "-q"], timeout=60)
+    so, se = bench.stdout.decode(), bench.stderr.decode()
+    check(bench.returncode == 0 and "GET:" in so and "WARN" not in so + se,
+          "redis-benchmark: %r %r" % (so[-200:], se[-200:]))
 
-    # A request fed one byte at a time.
-    for b in encode("SET", "slow", "x" * 10):
-        c.send(bytes([b]))
-    check(c.reply() == "OK", "byte-by-byte SET")
 
-    # A client that leaves with requests in flight (single and multi-key)
-    # disturbs nobody.
-    gone = Conn(pport)
-    gone.send(b"".join(encode("GET", k) for k in keys[:100]) + encode("MGET", *keys[:50]))
+def test_request_fed_one_byte_at_a_time():
+    c = smoke().c
+    c.send_slowly(encode("SET", "slow", "x" * 10), chunk=1, pause=0)
+    eq(c.reply(), Status("OK"), "byte-by-byte SET")
+
+
+def test_client_leaving_mid_flight_disturbs_nobody():
+    cl = smoke()
+    gone = cl.raw()
+    gone.send(encode_all(("GET", k) for k in KEYS[:100]) + encode("MGET", *KEYS[:50]))
     gone.close()
-    check(c.cmd("GET", keys[3]) == b"v" + keys[3].encode(), "after a client left mid-flight")
+    eq(cl.c.call("GET", KEYS[3]), value(KEYS[3]), "GET after a client left mid-flight")
 
-    # Malformed input closes only that client.
-    bad = Conn(pport)
+
+def test_malformed_input_closes_only_that_client():
+    cl = smoke()
+    bad = cl.raw()
     bad.send(b"*1\r\n$x\r\n")
-    check(bad.reply() == "ERR Protocol error: invalid bulk length", "protocol error")
-    check(bad.closed(), "bad client closed")
-    check(c.cmd("GET", "slow") == b"x" * 10, "others unaffected")
+    assert_err(bad.reply(), "ERR Protocol error: invalid bulk length", "protocol error")
+    check(bad.expect_closed(), "the malformed client was not closed")
+    bad.close()
+    eq(cl.c.call("GET", "slow"), b"x" * 10, "other clients unaffected")
 
-    # A dead pnode fails its own keys only; service resumes when it returns.
-    dead = sorted(redis)[0]
-    dport, dproc = redis[dead]
-    direct[dead].close()
-    dproc.kill()
-    dproc.wait()
-    for k, (_, pnode) in zip(keys[:40], where[:40]):
-        r = c.cmd("GET", k)
-        if pnode == dead:
-            check(isinstance(r, Error) and r.startswith("ERR pnode %s unavailable: " % dead),
-                  "dead pnode error: %r" % r)
+
+def test_dead_pnode_fails_only_its_own_keys():
+    cl = smoke()
+    c = cl.c
+    dead = cl.servers[0]
+    dead.stop()
+    for k in KEYS[:40]:
+        r = c.call("GET", k)
+        if cl.nodes[k]["pnode"] == dead.pnode:
+            assert_unavailable(r, dead.pnode)
         else:
-            check(r == b"v" + k.encode(), "live pnode still serves %s: %r" % (k, r))
-    redis[dead] = (dport, start_redis(dport, tmp))
-    deadline = time.time() + 10
-    k = next(k for k, (_, p) in zip(keys, where) if p == dead)
-    while c.cmd("SET", k, "back") != "OK":
-        check(time.time() < deadline, "service resumed after the pnode returned")
-        time.sleep(0.1)
+            eq(r, value(k), "live pnode still serves %s" % k)
+    dead.start()
+    k = next(k for k in KEYS if cl.nodes[k]["pnode"] == dead.pnode)
+    wait_until(lambda: c.call("SET", k, "back") == Status("OK"), 10,
+               "service to resume after the pnode returned", step=0.1)
 
-    # ro vnodes refuse writes and serve reads after SIGHUP.
-    vnode = int(where[1][0])
-    subprocess.run([MKRING, "ro", ring, str(vnode), "ro"], check=True)
-    proxy.send_signal(signal.SIGHUP)
-    deadline = time.time() + 10
-    while b"ro_vnodes:1" not in c.cmd("RING", "INFO"):
-        check(time.time() < deadline, "reload picked up")
-        time.sleep(0.05)
-    r = c.cmd("SET", keys[1], "no")
-    check(r == "READONLY vnode %d is read-only (resharding)" % vnode, "ro write: %r" % r)
-    check(isinstance(c.cmd("GET", keys[1]), (bytes, Error)), "ro read served")
-    check(c.cmd("DEL", keys[1], keys[2]).startswith("READONLY"), "multi-key write refused whole")
 
-    # QUIT answers, then closes.
-    q = Conn(pport)
-    check(q.cmd("QUIT") == "OK" and q.closed(), "QUIT")
+def test_ro_vnode_refuses_writes_after_sighup():
+    cl = smoke()
+    c = cl.c
+    vnode = cl.nodes[KEYS[1]]["vnode"]
+    set_data(cl.ring, [vnode], "ro")
+    cl.proxy.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: ring_info(c.call("RING", "INFO")).get("ro_vnodes") == "1", 10,
+               "the reload to be picked up")
+    assert_readonly(c.call("SET", KEYS[1], "no"), vnode)
+    check(isinstance(c.call("GET", KEYS[1]), (bytes, Err)), "ro read served")
+    r = c.call("DEL", KEYS[1], KEYS[2])
+    check(isinstance(r, Err) and r.startswith("READONLY"), "multi-key write refused whole: %r"
+          % (r,))
 
+
+def test_quit_answers_then_closes():
+    q = smoke().raw()
+    eq(q.call("QUIT"), Status("OK"), "QUIT")
+    check(q.expect_closed(), "connection still open after QUIT")
+    q.close()
+
+
+def test_sigterm_delivers_in_flight_replies_and_removes_the_pidfile():
     # SIGTERM: stop accepting, deliver the reply still in flight, exit 0
     # and remove the pidfile.
-    k = next(k for k, (_, p) in zip(keys[5:], where[5:]) if p != dead)
-    slow = Conn(redis[where[keys.index(k)][1]][0])
-    slow.send(encode("DEBUG", "SLEEP", "0.6"))
-    time.sleep(0.1)
-    waiting = Conn(pport)
+    cl = smoke()
+    k = next(k for k in KEYS[5:] if cl.nodes[k]["pnode"] != cl.servers[0].pnode)
+    busy = RawClient(cl.by_pnode[cl.nodes[k]["pnode"]].port)
+    busy.send(encode("EVAL", BUSY, 0))
+    time.sleep(0.1)                     # the script runs: the GET waits behind it
+    waiting = cl.raw()
     waiting.send(encode("GET", k))
-    time.sleep(0.1)
-    c.close()
-    proxy.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
-    try:
-        socket.create_connection(("127.0.0.1", pport), 1).close()
-        check(False, "no new connections after SIGTERM")
-    except ConnectionRefusedError:
-        pass
-    check(waiting.reply() == b"v" + k.encode(), "in-flight reply delivered during shutdown")
-    check(waiting.closed(), "client closed after its reply")
-    check(proxy.wait(10) == 0, "exit status 0")
-    check(not os.path.exists(pidfile), "pidfile removed")
+    time.sleep(0.1)                     # the GET reaches the pnode
+    cl.c.close()
+    cl.proxy.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: not port_open(cl.proxy.port), 5, "the listener to close after SIGTERM")
+    check(cl.proxy.alive(), "ringproxy exited before the reply in flight was sent")
+    eq(waiting.reply(), value(k), "in-flight reply delivered during shutdown")
+    check(waiting.expect_closed(), "client not closed after its reply")
+    eq(busy.reply(), 7, "the script that kept the pnode busy")
+    eq(cl.proxy.stop(sig=None), 0, "exit status")
+    check(not os.path.exists(cl.pidfile), "pidfile left behind")
+    waiting.close()
+    busy.close()
 
 
-if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # one line saying what failed
-        import traceback
-        traceback.print_exc()
-        print("FAIL: %s: %s" % (type(e).__name__, e))
-        sys.exit(1)
-    print("ok")
+run(globals())
