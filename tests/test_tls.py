@@ -232,6 +232,37 @@ def _tls_ping(port):
         return False
 
 
+def test_output_limit_over_tls():
+    # A TLS client that never reads a pipeline of 256 KB replies: what the
+    # proxy holds includes what waits inside the TLS layer, so the hard
+    # limit closes it as it does a plain client.
+    cl = Cluster(n=1, config=proxy_config(client_output_limit_hard=1 << 20,
+                                          client_output_limit_soft="0 0", max_pipeline=64,
+                                          server_timeout_ms=0))
+    cl.servers[0].client().set("out:k", b"o" * (256 << 10))
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    raw.settimeout(IO_TIMEOUT)
+    raw.connect((HOST, tls_port(cl)))
+    hog = tls_context().wrap_socket(raw, server_hostname=HOST)
+    hog.sendall(encode_all(("GET", "out:k") for _ in range(400)))
+    port = hog.getsockname()[1]
+    wait_until(lambda: "client=%s:%d limit=hard" % (HOST, port) in cl.proxy.stderr(), 10,
+               "the TLS client closed over the hard limit")
+    got = 0
+    try:
+        while got <= 400 << 18:
+            d = hog.recv(1 << 16)
+            if not d:
+                break
+            got += len(d)
+    except (ssl.SSLError, OSError):
+        pass
+    check(got < 400 << 18, "the TLS client got every reply (%d bytes) after the limit" % got)
+    hog.close()
+    eq(TLSClient(tls_port(cl)).call("STRLEN", "out:k"), 256 << 10, "another TLS client")
+
+
 def test_rotation_on_sighup():
     d = tmpdir("ringproxy-rotate-")
     crt, key = os.path.join(d, "proxy.crt"), os.path.join(d, "proxy.key")
@@ -359,6 +390,22 @@ def test_tls_pnode_with_password():
     c = cl.raw()
     eq(c.call("SET", "pw:k", "v"), Status("OK"), "SET through AUTH over TLS")
     eq(srv.client().get("pw:k"), b"v", "the value on the TLS pnode")
+
+
+def test_tls_pnode_restart():
+    srv = TLSRedis()
+    cl = MixedCluster(srv, backend_config(reconnect_min_ms=50, reconnect_max_ms=200))
+    by = cl.keys("restart:", 2)
+    c = cl.raw()
+    k = by[srv.pnode][0]
+    eq(c.call("SET", k, "1"), Status("OK"), "SET on the TLS pnode")
+    srv.stop()
+    assert_unavailable(c.call("SET", k, "2"), srv.pnode)
+    eq(c.call("SET", by[cl.servers[0].pnode][0], "1"), Status("OK"), "the plain pnode meanwhile")
+    srv.start()
+    wait_until(lambda: c.call("SET", k, "3") == Status("OK"), START_TIMEOUT,
+               "the TLS pnode back after its restart")
+    eq(srv.client().get(k), b"3", "the write after the restart on the TLS pnode")
 
 
 def check_refused_pnode(srv, config, *want):
