@@ -111,6 +111,7 @@ static void backend_close(backend_t *b)
     }
     b->state = BACKEND_IDLE;
     b->authing = 0;
+    b->answered = 0;
     resp_scan_init(&b->scan);
 }
 
@@ -147,10 +148,13 @@ static void server_mark_down(server_t *s, const char *reason)
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 
-/* The server is usable again: forget its backoff. */
+/* The server answered: forget its backoff. Not at connect time, because a
+ * server may accept and then refuse (a TLS pnode that wants a client
+ * certificate, a full Redis): that counts as a failed connect. */
 static void backend_up(backend_t *b)
 {
     server_t *s = b->server;
+    b->answered = 1;
     if (s->down || s->backoff_ms)
         log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
     s->down = 0;
@@ -213,6 +217,8 @@ static void backend_scan_replies(backend_t *b)
             continue;
         }
         request_t *r = TAILQ_FIRST(&b->inflight);
+        if (!b->answered && rc == RESP_OK)
+            backend_up(b);
         if (rc == RESP_ERROR || r == NULL) {
             const char *why = rc == RESP_ERROR ? b->scan.err : "reply without a request";
             log_warn("backend protocol error pnode=%s reason=\"%s\"", b->server->name, why);
@@ -252,9 +258,6 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
 
     if (what == CONN_CONNECTED) {
         b->state = BACKEND_CONNECTED;
-        /* With a password the server is up once it accepts the AUTH. */
-        if (!b->authing)
-            backend_up(b);
         conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
         return;
     }
@@ -273,9 +276,12 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
     } else {
         snprintf(reason, sizeof(reason), "%s", conn_strerror(conn, err));
     }
-    int was_connecting = b->state == BACKEND_CONNECTING;
+    /* Closed on the requests it took without a word: down, with backoff,
+     * rather than a new connection per request. An idle connection the
+     * server closed is only reopened. */
+    int failed = b->state == BACKEND_CONNECTING || (!b->answered && b->ninflight > 0);
     backend_close(b);
-    if (was_connecting)
+    if (failed)
         server_mark_down(s, reason);
     else
         log_warn("backend connection lost pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);

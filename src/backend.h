@@ -31,6 +31,7 @@ typedef struct backend {
     size_t ninflight;
     resp_scan_t scan;
     int authing;        /* the AUTH sent on connect awaits its reply */
+    int answered;       /* a reply came on this connection */
 } backend_t;
 
 typedef struct server {

@@ -409,7 +409,10 @@ def test_tls_pnode_restart():
 
 
 def check_refused_pnode(srv, config, *want):
-    """Keys on srv fail with one of the reasons in want; the others work."""
+    """Keys on srv fail with one of the reasons in want; the others work.
+    The failure counts as a failed connect: within the backoff (1 s here)
+    requests fail at once instead of each opening a connection."""
+    config = dict(config, **{"reconnect-min-ms": 1000, "reconnect-max-ms": 1000})
     cl = MixedCluster(srv, config)
     by = cl.keys("bad:", 3)
     c = cl.raw()
@@ -417,6 +420,14 @@ def check_refused_pnode(srv, config, *want):
         r = c.call("SET", k, "v")
         assert_unavailable(r, srv.pnode)
         check(any(w in r for w in want), "the reason for %s: want %r, got %r" % (srv.pnode, want, r))
+    for _ in range(20):
+        assert_unavailable(c.call("SET", by[srv.pnode][0], "v"), srv.pnode)
+    # One "down" line per worker, not a new connection and a line per request.
+    log = cl.proxy.stderr().splitlines()
+    lost = [l for l in log if "connection lost pnode=%s " % srv.pnode in l]
+    down = [l for l in log if "backend down pnode=%s " % srv.pnode in l]
+    check(not lost and 1 <= len(down) <= 2,
+          "the refusing pnode was retried per request: %d lost, %d down lines" % (len(lost), len(down)))
     plain = cl.servers[0].pnode
     for k in by[plain]:
         eq(c.call("SET", k, "v"), Status("OK"), "a key on the plain pnode")
