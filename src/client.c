@@ -143,7 +143,8 @@ static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
     if (what == CONN_TIMEOUT) {
         if (c->nqueue > 0)
             return; /* not idle: waiting for replies */
-        log_debug("client idle timeout worker=%d", c->worker->id);
+        log_debug("client %s worker=%d", conn->handshaking ? "TLS handshake timeout" : "idle timeout",
+                  c->worker->id);
     } else if (what == CONN_ERROR && conn->tls_err != NULL) {
         log_debug("client TLS failed worker=%d reason=\"%s\"", c->worker->id, conn->tls_err);
     }
@@ -159,7 +160,12 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
         return NULL;
     if (tls) {
         SSL *ssl = tls_accept_ssl(w->tls);
-        c->conn = ssl != NULL ? conn_new_tls(&w->loop, fd, ssl, &client_ops, c) : NULL;
+        /* The handshake gets no longer than an idle client would. */
+        int ms = CONFIG_GET(w->cfg->tls_handshake_timeout_ms);
+        int idle = CONFIG_GET(w->cfg->client_idle_timeout);
+        if (idle > 0 && idle < ms / 1000)
+            ms = idle * 1000;
+        c->conn = ssl != NULL ? conn_new_tls(&w->loop, fd, ssl, ms, &client_ops, c) : NULL;
     } else {
         c->conn = conn_new(&w->loop, fd, &client_ops, c);
     }

@@ -60,6 +60,7 @@ static const opt_t config_opts[] = {
     OPT_CHOICES("tls-min-version", tls_min_version, tls_version_choices),
     OPT("tls-ciphers", OPT_STR, tls_ciphers, 0, 0),
     OPT("tls-ciphersuites", OPT_STR, tls_ciphersuites, 0, 0),
+    OPT("tls-handshake-timeout-ms", OPT_INT, tls_handshake_timeout_ms, 1, 3600000),
     OPT("backend-tls-ca-cert-file", OPT_STR, backend_tls_ca_cert_file, 0, 0),
     OPT("backend-tls-cert-file", OPT_STR, backend_tls_cert_file, 0, 0),
     OPT("backend-tls-key-file", OPT_STR, backend_tls_key_file, 0, 0),
@@ -83,6 +84,7 @@ void config_init(config_t *c)
     c->client_output_limit_hard = 64u << 20;
     c->client_output_limit_soft.bytes = 16u << 20;
     c->client_output_limit_soft.seconds = 10;
+    c->tls_handshake_timeout_ms = 10000;
 }
 
 void config_free(config_t *c)

@@ -57,6 +57,7 @@ typedef struct config {
     int tls_min_version;       /* CONFIG_TLS_1_* */
     char *tls_ciphers;         /* TLS 1.2, OpenSSL cipher list */
     char *tls_ciphersuites;    /* TLS 1.3 */
+    int tls_handshake_timeout_ms;
     char *backend_tls_ca_cert_file; /* NULL = the system's CAs */
     char *backend_tls_cert_file;    /* client certificate for tls:// pnodes */
     char *backend_tls_key_file;

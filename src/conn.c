@@ -135,10 +135,12 @@ void conn_set_read_timeout(conn_t *c, int ms)
     c->has_read_timeout = ms > 0;
     c->read_timeout.tv_sec = ms / 1000;
     c->read_timeout.tv_usec = (ms % 1000) * 1000;
-    if (c->bev != NULL)
-        bufferevent_set_timeouts(c->bev, c->has_read_timeout ? &c->read_timeout : NULL, NULL);
-    else if (c->reading)
+    if (c->bev != NULL) {
+        if (!c->handshaking)
+            bufferevent_set_timeouts(c->bev, c->has_read_timeout ? &c->read_timeout : NULL, NULL);
+    } else if (c->reading) {
         event_add(&c->rev, c->has_read_timeout ? &c->read_timeout : NULL);
+    }
 }
 
 void conn_read_enable(conn_t *c, int on)
@@ -337,7 +339,8 @@ static void conn_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     conn_t *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
-        /* The connect timeout covered the handshake; now only reads time. */
+        /* The handshake had its own timeout; now only reads time. */
+        c->handshaking = 0;
         bufferevent_set_timeouts(bev, c->has_read_timeout ? &c->read_timeout : NULL, NULL);
         if (c->connecting) {
             c->connecting = 0;
@@ -350,7 +353,7 @@ static void conn_tls_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & BEV_EVENT_TIMEOUT) {
         /* A timeout stops reading; plain conns keep going, so do these. */
-        if (c->reading && !c->connecting)
+        if (c->reading && !c->handshaking)
             bufferevent_enable(bev, EV_READ);
         c->ops->event(c, CONN_TIMEOUT, ETIMEDOUT, c->arg);
         return;
@@ -405,6 +408,7 @@ static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int 
     c->fd = fd;
     c->ops = ops;
     c->arg = arg;
+    c->handshaking = 1;
     c->in = bufferevent_get_input(c->bev);
     c->out = evbuffer_new();
     if (c->out == NULL || evbuffer_add_cb(c->in, conn_count_in, l) == NULL) {
@@ -420,8 +424,8 @@ static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int 
     return c;
 }
 
-conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, const conn_ops_t *ops,
-                     void *arg)
+conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int handshake_ms,
+                     const conn_ops_t *ops, void *arg)
 {
     if (evutil_make_socket_nonblocking(fd) < 0) {
         SSL_free(ssl);
@@ -430,8 +434,11 @@ conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, const conn_op
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     conn_t *c = conn_tls_alloc(l, fd, ssl, 0, ops, arg);
-    if (c != NULL)
-        conn_read_enable(c, 1);
+    if (c == NULL)
+        return NULL;
+    struct timeval tv = { handshake_ms / 1000, (handshake_ms % 1000) * 1000 };
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    conn_read_enable(c, 1);
     return c;
 }
 

@@ -67,6 +67,7 @@ struct conn {
     int dirty;
     int aborted;       /* conn_abort: CONN_ERROR is due */
     struct bufferevent *bev; /* TLS; NULL: plain socket */
+    int handshaking;   /* TLS: its own timeout applies until it is done */
     char *tls_err;     /* why the TLS conn failed */
     TAILQ_ENTRY(conn) flink;
 };
@@ -82,11 +83,12 @@ conn_t *conn_new(conn_loop_t *l, evutil_socket_t fd, const conn_ops_t *ops, void
 conn_t *conn_connect(conn_loop_t *l, const struct sockaddr *sa, int salen, int timeout_ms,
                      const conn_ops_t *ops, void *arg, int *err);
 /* The same over TLS: ssl belongs to the conn from now on, also when NULL is
- * returned. An accepted conn reads once its handshake is done; for an
+ * returned. An accepted conn must finish its handshake within handshake_ms
+ * (CONN_TIMEOUT otherwise); the read timeout applies after it. For an
  * outgoing one CONN_CONNECTED follows the handshake, which the connect
  * timeout covers. */
-conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, const conn_ops_t *ops,
-                     void *arg);
+conn_t *conn_new_tls(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int handshake_ms,
+                     const conn_ops_t *ops, void *arg);
 conn_t *conn_connect_tls(conn_loop_t *l, const struct sockaddr *sa, int salen, int timeout_ms,
                          SSL *ssl, const conn_ops_t *ops, void *arg, int *err);
 void conn_free(conn_t *c);

@@ -115,6 +115,7 @@ static void reload_config(proxy_t *p)
     RELOAD_SET(client_output_limit_soft.seconds);
     RELOAD_SET(hash_tags);
     RELOAD_SET(dirname_routing);
+    RELOAD_SET(tls_handshake_timeout_ms);
 #undef RELOAD_SET
     if (nc.log_level != cfg->log_level) {
         cfg->log_level = nc.log_level;

@@ -35,6 +35,7 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(config_set(&file, "tls-port", "6390", err), 0);
     assert_int_equal(config_set(&file, "tls-auth-clients", "optional", err), 0);
     assert_int_equal(config_set(&file, "tls-min-version", "1.3", err), 0);
+    assert_int_equal(config_set(&file, "tls-handshake-timeout-ms", "5", err), 0);
     assert_int_equal(config_load(&file, path, err), 0);
     assert_string_equal(file.ring, def.ring);
     assert_string_equal(file.listen, def.listen);
@@ -64,6 +65,7 @@ static void t_sample_is_the_defaults(void **state)
     assert_int_equal(file.tls_port, def.tls_port);
     assert_int_equal(file.tls_auth_clients, def.tls_auth_clients);
     assert_int_equal(file.tls_min_version, def.tls_min_version);
+    assert_int_equal(file.tls_handshake_timeout_ms, def.tls_handshake_timeout_ms);
     const char *empty[] = { file.tls_cert_file, file.tls_key_file, file.tls_ca_cert_file,
                             file.tls_ciphers, file.tls_ciphersuites, file.backend_tls_ca_cert_file,
                             file.backend_tls_cert_file, file.backend_tls_key_file };

@@ -11,6 +11,7 @@ import signal
 import socket
 import ssl
 import sys
+import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -230,6 +231,23 @@ def _tls_ping(port):
         return ok
     except (ssl.SSLError, OSError, Closed):
         return False
+
+
+def test_handshake_timeout():
+    # No idle timeout: only the handshake's own limit closes a client that
+    # connects to the TLS port and says nothing.
+    cl = Cluster(n=1, config=proxy_config(tls_handshake_timeout_ms=300))
+    port = tls_port(cl)
+    t = TLSClient(port)
+    silent = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+    silent.settimeout(IO_TIMEOUT)
+    check(silent.recv(1) == b"", "a client that never starts its handshake is closed")
+    silent.close()
+    # t finished its handshake before the silent one was closed, a full
+    # handshake timeout ago: the limit no longer applies to it.
+    eq(t.call("PING"), Status("PONG"), "a TLS client idle after its handshake")
+    time.sleep(0.5)
+    eq(t.call("PING"), Status("PONG"), "a TLS client idle longer than the handshake timeout")
 
 
 def test_output_limit_over_tls():
