@@ -132,6 +132,11 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
       t.s.clients_accepted);
     M("ringproxy_clients_rejected_total", "Clients refused by max-clients.", "counter", "",
       t.s.clients_rejected);
+    M("ringproxy_client_output_limit_closes_total",
+      "Clients closed over an output limit, by limit.", "counter", "limit=\"hard\"",
+      t.s.output_limit_hard);
+    M("ringproxy_client_output_limit_closes_total", NULL, NULL, "limit=\"soft\"",
+      t.s.output_limit_soft);
     M("ringproxy_bytes_in_total", "Bytes read from clients and pnodes.", "counter", "", t.bytes_in);
     M("ringproxy_bytes_out_total", "Bytes written to clients and pnodes.", "counter", "", t.bytes_out);
     M("ringproxy_ring_generation", "Generation of the ring in force.", "gauge", "",

@@ -43,8 +43,10 @@ static int client_full(const client_t *c)
            (pause > 0 && client_pending(c) >= pause);
 }
 
-static void client_kill(client_t *c, const char *limit, size_t pending)
+static void client_kill(client_t *c, int soft, size_t pending)
 {
+    uint64_t *closes = soft ? &c->worker->stats.output_limit_soft
+                            : &c->worker->stats.output_limit_hard;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     char addr[INET6_ADDRSTRLEN] = "?";
@@ -60,8 +62,10 @@ static void client_kill(client_t *c, const char *limit, size_t pending)
             port = ntohs(sin6->sin6_port);
         }
     }
+    /* Counted before the log line, so whoever sees the line sees the count. */
+    STAT_INC(*closes);
     log_info("client over output limit, closed client=%s:%d limit=%s pending=%zu worker=%d",
-             addr, port, limit, pending, c->worker->id);
+             addr, port, soft ? "soft" : "hard", pending, c->worker->id);
     c->killed = 1;
     c->closing = 1;
     /* Its replies are dropped now; it is freed from the event loop, after
@@ -75,7 +79,7 @@ static void client_soft_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t soft = CONFIG_GET(c->worker->cfg->client_output_limit_soft.bytes);
     size_t n = client_pending(c);
     if (!c->killed && soft > 0 && n > soft)
-        client_kill(c, "soft", n);
+        client_kill(c, 1, n);
 }
 
 /* Closes c if its pending output is over the hard limit, or times how long
@@ -90,7 +94,7 @@ static void client_check_output(client_t *c)
     if (c->killed)
         return;
     if (hard > 0 && n > hard) {
-        client_kill(c, "hard", n);
+        client_kill(c, 0, n);
         return;
     }
     if (soft == 0 || n <= soft) {
@@ -105,7 +109,7 @@ static void client_check_output(client_t *c)
         c->soft_ev = evtimer_new(c->worker->base, client_soft_cb, c);
     struct timeval tv = { CONFIG_GET(cfg->client_output_limit_soft.seconds), 0 };
     if (c->soft_ev == NULL || evtimer_add(c->soft_ev, &tv) < 0)
-        client_kill(c, "soft", n);
+        client_kill(c, 1, n);
 }
 
 void client_hold(client_t *c, request_t *r, size_t n)

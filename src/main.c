@@ -179,7 +179,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
 {
     config_t *cfg = &p->cfg;
     worker_listen_t ln;
-    sigset_t sigs, old;
+    sigset_t sigs;
     struct event *sev[3] = { NULL, NULL, NULL };
     int rc = -1;
 
@@ -227,7 +227,7 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     int started = 0;
     p->reloader = reloader_start(p);
     if (p->reloader == NULL) {
@@ -246,7 +246,9 @@ static int main_run(proxy_t *p, ring_t *ring, char *err, size_t errlen)
         if (sev[i] != NULL)
             evsignal_add(sev[i], NULL);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Unblocked whatever the mask we started with: main() blocked SIGHUP,
+     * and a parent may have too. A SIGHUP held since then reloads now. */
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     if (started == p->nworkers) {
         log_info("ringproxy started listen=%s tls_port=%d threads=%d ring=%s generation=%llu",
                  cfg->listen, cfg->tls_port, p->nworkers, cfg->ring,
@@ -277,7 +279,14 @@ int main(int argc, char **argv)
     char err[PROXY_ERRLEN];
     int check = 0, rc;
     ring_t *ring = NULL;
+    sigset_t hup;
 
+    /* SIGHUP's default action ends the process: until main_run's handler
+     * takes it, it is held (threads started meanwhile inherit the block),
+     * so a reload asked for during startup neither kills nor is lost. */
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
     memset(&p, 0, sizeof(p));
     config_init(&p.cfg);
     rc = main_args(argc, argv, &p, &check, err, sizeof(err));

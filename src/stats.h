@@ -24,6 +24,8 @@ typedef struct stats {
     uint64_t err_pnode;       /* error replies from pnodes, passed on */
     uint64_t clients_accepted;
     uint64_t clients_rejected;
+    uint64_t output_limit_hard; /* clients closed over an output limit */
+    uint64_t output_limit_soft;
 } stats_t;
 
 /* Per-pnode counters: one slot per worker, so no two threads write one

@@ -349,9 +349,11 @@ class Proxy:
     """A running ringproxy; stderr goes to a file shown when a test fails."""
 
     def __init__(self, ringdir=None, config=None, threads=2, args=(), port=None,
-                 argv=None):
+                 argv=None, wait=True, preexec_fn=None):
         """argv, when given, replaces every flag (port is then where the
-        proxy is expected to listen)."""
+        proxy is expected to listen). wait=False returns once the process
+        is spawned (wait_up() waits for the port); preexec_fn runs in the
+        child before exec, as in subprocess."""
         self.port = port or free_port()
         self.dir = tmpdir("ringproxy-proxy-")
         self.log = os.path.join(self.dir, "stderr.log")
@@ -368,8 +370,12 @@ class Proxy:
         check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
         with open(self.log, "ab") as err:
             self.proc = _spawn(self.argv, stdout=err, stderr=err,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
         _proxies.append(self)
+        if wait:
+            self.wait_up()
+
+    def wait_up(self):
         wait_until(self._up, START_TIMEOUT, "ringproxy on port %d" % self.port)
 
     def _up(self):

@@ -3,15 +3,19 @@ client-idle-timeout, server-timeout-ms, max-request-bytes, max-pipeline
 back-pressure, the output limits for clients that do not read, and
 preconnect."""
 
+import json
 import os
+import re
 import signal
 import socket
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (HOST, Closed, Cluster, Err, Status, check, encode,  # noqa: E402
-                       encode_all, eq, eq_list, lazy, rss_kb, run, wait_until)
+from proxytest import (HOST, IO_TIMEOUT, START_TIMEOUT, Closed, Cluster, Err,  # noqa: E402
+                       Status, check, encode, encode_all, eq, eq_list, free_port, lazy,
+                       port_open, rss_kb, run, wait_until)
 
 cluster = lazy(lambda: Cluster(n=2, vnodes=256, config={
     "max-clients": 4, "client-idle-timeout": 1, "max-request-bytes": 100000,
@@ -196,13 +200,34 @@ def test_a_client_that_does_not_read_cannot_grow_the_proxy():
 
 
 def output_limit_cluster(hard, soft):
-    """Its own proxy with the given output limits and a 256 KB value."""
+    """Its own proxy with the given output limits, an admin endpoint and a
+    256 KB value."""
+    aport = free_port()
     cl = Cluster(n=2, vnodes=256, config={
         "client-output-limit-hard": hard, "client-output-limit-soft": soft,
-        "max-pipeline": 64, "server-timeout-ms": 0})
+        "max-pipeline": 64, "server-timeout-ms": 0, "admin": "%s:%d" % (HOST, aport)})
+    # The admin endpoint opens after the client listener.
+    wait_until(lambda: port_open(aport), START_TIMEOUT, "admin port")
     cl.key, cl.value = "outlimit:k", b"o" * (256 << 10)
     cl.server_for(cl.key).client().set(cl.key, cl.value)
     return cl
+
+
+def admin_get(cl, path):
+    url = "http://%s%s" % (cl.config["admin"], path)
+    with urllib.request.urlopen(url, timeout=IO_TIMEOUT) as r:
+        return r.read().decode()
+
+
+def limit_closes(cl):
+    """{limit: clients closed over it} from /metrics, checked against /stats."""
+    got = dict((m.group(1), int(m.group(2))) for m in re.finditer(
+        r'^ringproxy_client_output_limit_closes_total\{limit="(\w+)"\} (\d+)$',
+        admin_get(cl, "/metrics"), re.M))
+    st = json.loads(admin_get(cl, "/stats"))
+    eq({k: st["client_output_limit_closes_total_" + k] for k in got}, got,
+       "/stats against /metrics")
+    return got
 
 
 def limit_log(cl, client, limit):
@@ -231,6 +256,7 @@ def test_hard_output_limit_closes_a_client_that_does_not_read():
           % (pending, line))
     check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
     hog.close()
+    eq(limit_closes(cl), {"hard": 1, "soft": 0}, "clients closed over an output limit")
     other = cl.raw()
     eq(other.call("GET", cl.key), cl.value, "another client's GET of the same key")
     other.close()
@@ -248,6 +274,7 @@ def test_replies_held_behind_an_awaited_one_count_toward_the_limit():
     # held until the last part's. Requests to the stopped pnode are
     # answered after their client has gone.
     cl = output_limit_cluster(1 << 20, "0 0")
+    eq(limit_closes(cl), {"hard": 0, "soft": 0}, "clients closed over an output limit at start")
     owner = cl.server_for(cl.key)
     far = next(k for k in ("outlimit:far:%d" % i for i in range(1000))
                if cl.server_for(k) is not owner)
@@ -267,6 +294,7 @@ def test_replies_held_behind_an_awaited_one_count_toward_the_limit():
             os.kill(stopped.proc.pid, signal.SIGCONT)
         check(hog.expect_closed(timeout=5), "client over the hard output limit still open")
         hog.close()
+    eq(limit_closes(cl), {"hard": 2, "soft": 0}, "clients closed over an output limit")
     other = cl.raw()
     eq(other.call("GET", far), b"far", "GET from the pnode that was stopped")
     eq(other.call("GET", cl.key), cl.value, "GET from the other pnode")
@@ -293,6 +321,7 @@ def test_soft_output_limit_closes_only_a_client_that_stays_above_it():
     check(limit_log(cl, prompt, "soft") is None, "the client that read was closed: %s"
           % limit_log(cl, prompt, "soft"))
     eq(prompt.call("PING"), Status("PONG"), "the client that read is still served")
+    eq(limit_closes(cl), {"hard": 0, "soft": 1}, "clients closed over an output limit")
     prompt.close()
     cl.proxy.stop()
 
