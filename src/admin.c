@@ -92,7 +92,11 @@ static void admin_ring(struct evhttp_request *req, admin_t *a, struct evbuffer *
     admin_reply(req, 200, "application/json", out);
 }
 
-/* name, help, type, value: one table for /metrics and /stats. */
+/* name, help, type, value: one table for /metrics and /stats. Room for
+ * every sample admin_metrics makes (test_proxy_reload checks that /stats
+ * has as many as /metrics). */
+#define ADMIN_METRICS 48
+
 typedef struct {
     const char *name;
     const char *help;
@@ -132,6 +136,11 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
       t.s.clients_accepted);
     M("ringproxy_clients_rejected_total", "Clients refused by max-clients.", "counter", "",
       t.s.clients_rejected);
+    M("ringproxy_tls_clients_accepted_total", "Client connections accepted on tls-port.",
+      "counter", "", t.s.tls_accepted);
+    M("ringproxy_tls_handshake_failures_total",
+      "TLS clients whose handshake failed, timed out or was abandoned.", "counter", "",
+      t.s.tls_handshake_failed);
     M("ringproxy_client_output_limit_closes_total",
       "Clients closed over an output limit, by limit.", "counter", "limit=\"hard\"",
       t.s.output_limit_hard);
@@ -177,6 +186,10 @@ static void admin_pnode_prom(const char *name, const stats_pnode_slot_t *s, void
         evbuffer_add_printf(out, "ringproxy_pnode_inflight{pnode=\"%s\"} %llu\n", name,
                             (unsigned long long)s->inflight);
         break;
+    case 3:
+        evbuffer_add_printf(out, "ringproxy_pnode_connects_total{pnode=\"%s\"} %llu\n", name,
+                            (unsigned long long)s->connects);
+        break;
     default:
         for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++) {
             cum += s->lat[b];
@@ -202,17 +215,17 @@ static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void
     for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++)
         replies += s->lat[b];
     evbuffer_add_printf(out, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,\"inflight\":%llu,"
-                        "\"replies\":%llu,\"latency_sum_us\":%llu}",
+                        "\"connects\":%llu,\"replies\":%llu,\"latency_sum_us\":%llu}",
                         evbuffer_get_length(out) > 0 ? "," : "",
                         name, (unsigned long long)s->requests, (unsigned long long)s->errors,
-                        (unsigned long long)s->inflight, (unsigned long long)replies,
-                        (unsigned long long)s->lat_sum_us);
+                        (unsigned long long)s->inflight, (unsigned long long)s->connects,
+                        (unsigned long long)replies, (unsigned long long)s->lat_sum_us);
 }
 
 static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
 {
-    admin_metric_t m[48];
-    size_t n = admin_metrics(a->proxy, m, 48);
+    admin_metric_t m[ADMIN_METRICS];
+    size_t n = admin_metrics(a->proxy, m, ADMIN_METRICS);
     for (size_t i = 0; i < n; i++) {
         if (m[i].help != NULL)
             evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help,
@@ -227,9 +240,10 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
         "ringproxy_pnode_requests_total Requests sent to each pnode.\0counter",
         "ringproxy_pnode_errors_total Error replies the proxy made for each pnode.\0counter",
         "ringproxy_pnode_inflight Requests awaiting each pnode's reply.\0gauge",
+        "ringproxy_pnode_connects_total Connections opened to each pnode (reconnects included).\0counter",
         "ringproxy_pnode_latency_seconds Time from sending to each pnode to its reply.\0histogram",
     };
-    for (int f = 0; f < 4; f++) {
+    for (int f = 0; f < (int)(sizeof(families) / sizeof(families[0])); f++) {
         const char *help = families[f];
         size_t namelen = strcspn(help, " ");
         evbuffer_add_printf(out, "# HELP %s\n# TYPE %.*s %s\n", help, (int)namelen, help,
@@ -242,8 +256,8 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
 
 static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
 {
-    admin_metric_t m[32];
-    size_t n = admin_metrics(a->proxy, m, 32);
+    admin_metric_t m[ADMIN_METRICS];
+    size_t n = admin_metrics(a->proxy, m, ADMIN_METRICS);
     evbuffer_add_printf(out, "{");
     for (size_t i = 0; i < n; i++) {
         /* ringproxy_x_total{a="y",b="z"} -> "x_total_y_z" */

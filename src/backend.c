@@ -297,6 +297,7 @@ static int backend_connect(backend_t *b)
     int err = 0;
 
     resp_scan_init(&b->scan);
+    STAT_INC(s->st->connects);
     int ms = CONFIG_GET(s->worker->cfg->connect_timeout_ms);
     if (s->tls_host != NULL) {
         char why[128];

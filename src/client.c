@@ -144,13 +144,15 @@ static void client_drained_cb(conn_t *conn, void *arg)
 static void client_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
 {
     client_t *c = arg;
-    if (what == CONN_TIMEOUT) {
-        if (c->nqueue > 0)
-            return; /* not idle: waiting for replies */
-        log_debug("client %s worker=%d", conn->handshaking ? "TLS handshake timeout" : "idle timeout",
-                  c->worker->id);
-    } else if (what == CONN_ERROR && conn->tls_err != NULL) {
-        log_debug("client TLS failed worker=%d reason=\"%s\"", c->worker->id, conn->tls_err);
+    if (what == CONN_TIMEOUT && c->nqueue > 0)
+        return; /* not idle: waiting for replies */
+    if (conn->handshaking) {
+        STAT_INC(c->worker->stats.tls_handshake_failed);
+        log_debug("client TLS handshake failed worker=%d reason=\"%s\"", c->worker->id,
+                  what == CONN_TIMEOUT ? "timed out" : what == CONN_EOF ? "closed by the client"
+                                                                       : conn_strerror(conn, err));
+    } else if (what == CONN_TIMEOUT) {
+        log_debug("client idle timeout worker=%d", c->worker->id);
     }
     client_free(c);
 }

@@ -24,6 +24,8 @@ typedef struct stats {
     uint64_t err_pnode;       /* error replies from pnodes, passed on */
     uint64_t clients_accepted;
     uint64_t clients_rejected;
+    uint64_t tls_accepted;         /* clients accepted on tls-port */
+    uint64_t tls_handshake_failed; /* of those, handshake failed or timed out */
     uint64_t output_limit_hard; /* clients closed over an output limit */
     uint64_t output_limit_soft;
 } stats_t;
@@ -38,6 +40,7 @@ typedef struct stats_pnode_slot {
     uint64_t requests;
     uint64_t errors;           /* error replies made for it by the proxy */
     uint64_t inflight;
+    uint64_t connects;         /* connections opened (attempts) */
     uint64_t lat[STATS_LAT_BUCKETS + 1]; /* replies by latency bucket; last = +Inf */
     uint64_t lat_sum_us;
 } __attribute__((aligned(64))) stats_pnode_slot_t;

@@ -35,6 +35,8 @@ static void worker_accept(worker_t *w, evutil_socket_t fd, int tls)
         return;
     }
     STAT_INC(w->stats.clients_accepted);
+    if (tls)
+        STAT_INC(w->stats.tls_accepted);
     if (client_new(w, fd, tls) == NULL) {
         atomic_fetch_sub(&worker_total_clients, 1);
         evutil_closesocket(fd);

@@ -357,6 +357,7 @@ class Proxy:
         self.port = port or free_port()
         self.dir = tmpdir("ringproxy-proxy-")
         self.log = os.path.join(self.dir, "stderr.log")
+        self.admin = None
         if argv is None:
             argv = ["-r", ringdir, "-l", "%s:%d" % (HOST, self.port)]
             if threads:
@@ -365,6 +366,15 @@ class Proxy:
                 path = config if isinstance(config, str) else write_config(config)
                 argv += ["-c", path]
             argv += list(args)
+            # An admin endpoint of its own, so that proxies never contend
+            # for the default port and tests can read their metrics.
+            if isinstance(config, dict) and "admin" in config:
+                self.admin = config["admin"]
+            elif "--admin" in argv:
+                self.admin = argv[argv.index("--admin") + 1]
+            elif not isinstance(config, str):
+                self.admin = "%s:%d" % (HOST, free_port())
+                argv += ["--admin", self.admin]
         self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]
         self.reported = False
         check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
@@ -374,6 +384,21 @@ class Proxy:
         _proxies.append(self)
         if wait:
             self.wait_up()
+
+    def metrics(self):
+        """{(name, labels): value} from GET /metrics, e.g.
+        {("ringproxy_reloads_total", 'result="ok"'): 1.0}."""
+        check(self.admin is not None, "this proxy has no admin endpoint")
+        port = int(self.admin.rsplit(":", 1)[1])
+        wait_until(lambda: port_open(port), START_TIMEOUT, "admin port %d" % port)
+        status, body, _ = http(port, "/metrics")
+        eq(status, 200, "GET /metrics")
+        out = {}
+        for line in body.splitlines():
+            m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+            if m:
+                out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+        return out
 
     def wait_up(self):
         wait_until(self._up, START_TIMEOUT, "ringproxy on port %d" % self.port)

@@ -133,6 +133,11 @@ def test_admin_endpoints_at_start():
     metrics = admin("/metrics")
     check("# TYPE ringproxy_requests_total counter" in metrics and
           "ringproxy_ring_generation 1" in metrics, "/metrics")
+    # /stats holds every sample of /metrics but the per-pnode ones.
+    samples = [l for l in metrics.splitlines()
+               if l and not l.startswith("#") and not l.startswith("ringproxy_pnode_")]
+    keys = [k for k in stats() if k != "pnodes"]
+    eq(len(keys), len(samples), "/stats keys against /metrics samples (%r)" % keys)
 
 
 def test_20_reloads_under_load():

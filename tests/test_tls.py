@@ -86,6 +86,13 @@ def tls_port(cl):
     return int(cl.config["tls-port"])
 
 
+def tls_counts(cl):
+    """(TLS clients accepted, handshakes failed) from /metrics."""
+    m = cl.proxy.metrics()
+    return (m[("ringproxy_tls_clients_accepted_total", "")],
+            m[("ringproxy_tls_handshake_failures_total", "")])
+
+
 # --- the client listener -----------------------------------------------------
 
 def test_tls_and_plain_side_by_side():
@@ -124,6 +131,7 @@ def test_tls_and_plain_side_by_side():
 
 def test_not_tls_on_tls_port():
     cl = plain_cluster()
+    accepted, failed = tls_counts(cl)
     for what, data in (("plain RESP", encode("PING")), ("garbage", os.urandom(512)),
                        ("an HTTP request", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")):
         s = socket.create_connection((HOST, tls_port(cl)), timeout=IO_TIMEOUT)
@@ -142,6 +150,7 @@ def test_not_tls_on_tls_port():
               "%s on the TLS port got a RESP reply: %r" % (what, got[:80]))
     eq(cl.raw().call("PING"), Status("PONG"), "plain listener after bad TLS clients")
     eq(TLSClient(tls_port(cl)).call("PING"), Status("PONG"), "TLS listener after bad clients")
+    eq(tls_counts(cl), (accepted + 4, failed + 3), "TLS clients accepted and failed")
 
 
 def test_old_protocols_refused():
@@ -187,6 +196,7 @@ def test_client_certificates():
     t = TLSClient(port, tls_context(cert=client_cert()))
     eq(t.call("SET", "cert:k", "v"), Status("OK"), "SET with a client certificate")
     eq(cl.raw().call("GET", "cert:k"), b"v", "the plain listener needs no certificate")
+    eq(tls_counts(cl), (3, 2), "TLS clients accepted and failed")
 
     cl = Cluster(n=1, config=proxy_config(tls_ca_cert_file=ca().crt,
                                           tls_auth_clients="optional"))
@@ -243,6 +253,7 @@ def test_handshake_timeout():
     silent.settimeout(IO_TIMEOUT)
     check(silent.recv(1) == b"", "a client that never starts its handshake is closed")
     silent.close()
+    eq(tls_counts(cl), (2, 1), "TLS clients accepted and failed")
     # t finished its handshake before the silent one was closed, a full
     # handshake timeout ago: the limit no longer applies to it.
     eq(t.call("PING"), Status("PONG"), "a TLS client idle after its handshake")
@@ -438,8 +449,12 @@ def check_refused_pnode(srv, config, *want):
         r = c.call("SET", k, "v")
         assert_unavailable(r, srv.pnode)
         check(any(w in r for w in want), "the reason for %s: want %r, got %r" % (srv.pnode, want, r))
+    key = ("ringproxy_pnode_connects_total", 'pnode="%s"' % srv.pnode)
+    before = cl.proxy.metrics()[key]
     for _ in range(20):
         assert_unavailable(c.call("SET", by[srv.pnode][0], "v"), srv.pnode)
+    opened = cl.proxy.metrics()[key] - before
+    check(opened <= 2, "%d connections to the refusing pnode for 20 requests" % opened)
     # One "down" line per worker, not a new connection and a line per request.
     log = cl.proxy.stderr().splitlines()
     lost = [l for l in log if "connection lost pnode=%s " % srv.pnode in l]
