@@ -110,7 +110,11 @@ void conn_free(conn_t *c)
         TAILQ_REMOVE(&c->loop->dirty, c, flink);
     event_del(&c->rev);
     if (c->bev != NULL) {
-        bufferevent_free(c->bev); /* closes the socket, frees the SSL */
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        bufferevent_free(c->bev);
+        SSL_free(ssl);
+        if (c->fd >= 0)
+            close(c->fd);
         evbuffer_free(c->out);
         free(c->tls_err);
         free(c);
@@ -388,16 +392,24 @@ static void conn_count_in(struct evbuffer *b, const struct evbuffer_cb_info *inf
 static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int connecting,
                               const conn_ops_t *ops, void *arg)
 {
+    /* Without BEV_OPT_CLOSE_ON_FREE: the socket is the caller's until the
+     * conn exists, as for plain conns, and conn_free closes it. */
     conn_t *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
+    if (c != NULL)
+        c->out = evbuffer_new();
+    if (c == NULL || c->out == NULL) {
+        free(c);
         SSL_free(ssl);
         return NULL;
     }
     c->bev = bufferevent_openssl_socket_new(l->base, fd, ssl,
                                             connecting ? BUFFEREVENT_SSL_CONNECTING
-                                                       : BUFFEREVENT_SSL_ACCEPTING,
-                                            BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
+                                                       : BUFFEREVENT_SSL_ACCEPTING, 0);
+    if (c->bev == NULL || evbuffer_add_cb(bufferevent_get_input(c->bev), conn_count_in, l) == NULL) {
+        if (c->bev != NULL)
+            bufferevent_free(c->bev);
+        SSL_free(ssl);
+        evbuffer_free(c->out);
         free(c);
         return NULL;
     }
@@ -410,14 +422,6 @@ static conn_t *conn_tls_alloc(conn_loop_t *l, evutil_socket_t fd, SSL *ssl, int 
     c->arg = arg;
     c->handshaking = 1;
     c->in = bufferevent_get_input(c->bev);
-    c->out = evbuffer_new();
-    if (c->out == NULL || evbuffer_add_cb(c->in, conn_count_in, l) == NULL) {
-        if (c->out != NULL)
-            evbuffer_free(c->out);
-        bufferevent_free(c->bev);
-        free(c);
-        return NULL;
-    }
     /* Only conn_abort activates it, to report from the event loop. */
     event_assign(&c->rev, l->base, -1, 0, conn_read_cb, c);
     bufferevent_setcb(c->bev, conn_tls_read_cb, conn_tls_write_cb, conn_tls_event_cb, c);

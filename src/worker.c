@@ -215,13 +215,7 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
     w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
     w->stop_timer = evtimer_new(w->base, worker_stop_timer_cb, w);
     w->ring_ev = event_new(w->base, -1, 0, worker_ring_cb, w);
-    w->listener = worker_listener(w, worker_accept_cb, &ln->addr, ln->addrlen);
-    if (w->listener == NULL) {
-        int e = EVUTIL_SOCKET_ERROR();
-        snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, evutil_socket_error_to_string(e));
-        worker_free(w);
-        return NULL;
-    }
+    /* TLS first: once the plain port answers, both do. */
     if (ln->tls_addrlen > 0) {
         w->tls_listener = worker_listener(w, worker_accept_tls_cb, &ln->tls_addr, ln->tls_addrlen);
         if (w->tls_listener == NULL) {
@@ -231,6 +225,13 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
             worker_free(w);
             return NULL;
         }
+    }
+    w->listener = worker_listener(w, worker_accept_cb, &ln->addr, ln->addrlen);
+    if (w->listener == NULL) {
+        int e = EVUTIL_SOCKET_ERROR();
+        snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, evutil_socket_error_to_string(e));
+        worker_free(w);
+        return NULL;
     }
     if (worker_update_ring(w) < 0) {
         snprintf(err, errlen, "no ring to route with");
