@@ -211,6 +211,18 @@ SSL *tls_accept_ssl(tls_t *t)
     return ssl;
 }
 
+int tls_peer_name(SSL *ssl, const char *host)
+{
+    unsigned char ip[16];
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    /* No partial wildcards (foo*.example.com): RFC 6125 section 7.2. */
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
+        return X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1 ? 0 : -1;
+    return X509_VERIFY_PARAM_set1_host(param, host, 0) == 1 &&
+                   SSL_set_tlsext_host_name(ssl, host) == 1 ? 0 : -1;
+}
+
 SSL *tls_connect_ssl(tls_t *t, const char *host, char *err, size_t errlen)
 {
     pthread_mutex_lock(&t->lock);
@@ -220,14 +232,7 @@ SSL *tls_connect_ssl(tls_t *t, const char *host, char *err, size_t errlen)
         tls_queue_error(err, errlen, "cannot create a TLS connection");
         return NULL;
     }
-    unsigned char ip[16];
-    int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
-    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-    /* No partial wildcards (foo*.example.com): RFC 6125 section 7.2. */
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
-                   : X509_VERIFY_PARAM_set1_host(param, host, 0) && SSL_set_tlsext_host_name(ssl, host);
-    if (ok != 1) {
+    if (tls_peer_name(ssl, host) < 0) {
         tls_queue_error(err, errlen, "cannot set the name to verify");
         SSL_free(ssl);
         return NULL;

@@ -24,6 +24,9 @@ void tls_free(tls_t *t);
 int tls_reload(tls_t *t, const config_t *cfg, char *err, size_t errlen);
 /* An SSL for an accepted client (NULL on error). Any thread. */
 SSL *tls_accept_ssl(tls_t *t);
+/* The peer's certificate must be valid for host: an IP address, or a DNS
+ * name (also sent as SNI). 0 or -1. */
+int tls_peer_name(SSL *ssl, const char *host);
 /* An SSL for a connection to a pnode: the certificate must be valid for
  * host (a DNS name, sent as SNI, or an IP address). NULL with err set. */
 SSL *tls_connect_ssl(tls_t *t, const char *host, char *err, size_t errlen);

@@ -5,6 +5,7 @@ SIGHUP) and tls:// pnodes (CA and name verification, client certificates,
 AUTH over TLS). Certificates come from CAs this test makes with openssl;
 every server is on loopback."""
 
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from proxytest import *  # noqa: E402,F401,F403
 import tlscerts  # noqa: E402
 from tlscerts import CA  # noqa: E402
+import proxytest  # noqa: E402
 
 
 ca = lazy(lambda: CA("ringproxy test CA"))
@@ -216,6 +218,31 @@ def test_client_certificates():
     eq(TLSClient(port, tls_context(cert=client_cert())).call("PING"), Status("PONG"),
        "optional: a good certificate")
     tls_fails(port, tls_context(cert=rogue_client_cert()), "optional: a bad certificate")
+
+
+def ringbench(port, *args):
+    """ringbench's exit status, JSON report and stderr for a short run."""
+    argv = [os.path.join(proxytest.TOP_BUILDDIR, "tools", "ringbench"), "-h", HOST,
+            "-p", str(port), "-c", "4", "-n", "400", "--json"] + list(args)
+    r = run_cmd(argv, timeout=120)
+    out = r.stdout.decode(errors="replace").strip()
+    return r.returncode, (json.loads(out) if out else {}), r.stderr.decode(errors="replace")
+
+
+def test_ringbench_verifies_the_proxy():
+    cl = Cluster(n=1, config=proxy_config(tls_ca_cert_file=ca().crt))
+    port = tls_port(cl)
+    rc, rep, err = ringbench(port, "--tls-ca", ca().crt, "--tls-cert", client_cert()[0],
+                             "--tls-key", client_cert()[1])
+    check(rc == 0 and rep.get("requests") == 400 and rep["errors"]["total"] == 0,
+          "ringbench with CA and client certificate: rc %d %r %s" % (rc, rep, err))
+    rc, rep, err = ringbench(port, "--tls-ca", rogue().crt, "--tls-cert", client_cert()[0],
+                             "--tls-key", client_cert()[1])
+    check(rc != 0 and "TLS certificate verify failed" in rep.get("fatal", ""),
+          "ringbench trusting another CA: rc %d %r" % (rc, rep.get("fatal")))
+    rc, rep, err = ringbench(port, "--tls-cert", client_cert()[0])
+    check(rc != 0 and "--tls-cert and --tls-key go together" in err,
+          "ringbench with a certificate and no key: rc %d %s" % (rc, err))
 
 
 def test_requirepass_over_tls():

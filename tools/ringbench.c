@@ -26,6 +26,9 @@ enum {
     OPT_DIST,
     OPT_RATIO,
     OPT_TLS,
+    OPT_TLS_CA,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_AUTH,
     OPT_JSON,
     OPT_VERIFY,
@@ -41,7 +44,8 @@ static const char usage_text[] =
     "usage: ringbench [-h HOST] [-p PORT] [-c CONNS] [-P PIPELINE]\n"
     "                 [-n REQUESTS | --duration S] [--rate R] [-r KEYSPACE]\n"
     "                 [--dist uniform|zipf:S] [--ratio SET:GET] [-d VALUE_BYTES]\n"
-    "                 [--tls] [--auth PASS] [--json] [--verify] [--verify-every S]\n"
+    "                 [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+    "                 [--auth PASS] [--json] [--verify] [--verify-every S]\n"
     "                 [--keep-state FILE] [--check-only FILE] [--per-pnode RINGDIR]\n"
     "                 [--seed N] [--help]\n"
     "\n"
@@ -61,6 +65,11 @@ static const char usage_text[] =
     "  -d VALUE_BYTES     value size (default 32; --verify values are at least\n"
     "                     as long as \"KEY|SEQ|\")\n"
     "  --tls              connect with TLS; the server's certificate is NOT verified\n"
+    "                     unless --tls-ca is given\n"
+    "  --tls-ca FILE      TLS, and the server's certificate must chain to this CA\n"
+    "                     bundle and name HOST\n"
+    "  --tls-cert FILE    TLS with this client certificate (PEM), for servers that\n"
+    "  --tls-key FILE     ask for one (both needed)\n"
     "  --auth PASS        send AUTH PASS first on each connection\n"
     "  --json             print the report as one JSON object on stdout\n"
     "  --verify           tag every write with its key and sequence number, check\n"
@@ -147,6 +156,9 @@ static int parse_args(int argc, char **argv, rb_config_t *cfg)
         {"dist", required_argument, NULL, OPT_DIST},
         {"ratio", required_argument, NULL, OPT_RATIO},
         {"tls", no_argument, NULL, OPT_TLS},
+        {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"auth", required_argument, NULL, OPT_AUTH},
         {"json", no_argument, NULL, OPT_JSON},
         {"verify", no_argument, NULL, OPT_VERIFY},
@@ -215,6 +227,18 @@ static int parse_args(int argc, char **argv, rb_config_t *cfg)
         case OPT_TLS:
             cfg->tls = 1;
             break;
+        case OPT_TLS_CA:
+            cfg->tls = 1;
+            cfg->tls_ca = optarg;
+            break;
+        case OPT_TLS_CERT:
+            cfg->tls = 1;
+            cfg->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            cfg->tls = 1;
+            cfg->tls_key = optarg;
+            break;
         case OPT_AUTH:
             cfg->auth = optarg;
             break;
@@ -259,6 +283,8 @@ static int parse_args(int argc, char **argv, rb_config_t *cfg)
     if (cfg->check_only != NULL && (cfg->verify || have_n || cfg->duration > 0 || have_r))
         return usage_error("%s--check-only sends no load: it takes no --verify, -n, "
                            "--duration or -r", "");
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return usage_error("%s--tls-cert and --tls-key go together", "");
     if (cfg->verify && cfg->keyspace > VERIFY_MAX_KEYS)
         return usage_error("%s--verify tracks at most 10000000 keys (-r)", "");
     char err[KEYSPACE_ERRLEN];

@@ -33,6 +33,9 @@ typedef struct {
     uint32_t ratio_set, ratio_get;
     uint32_t value_size;
     int tls;
+    const char *tls_ca;      /* verify the server against it; NULL: no check */
+    const char *tls_cert;    /* client certificate and key */
+    const char *tls_key;
     const char *auth;
     int json;
     int verify;

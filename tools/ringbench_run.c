@@ -25,6 +25,7 @@
 #include "keyspace.h"
 #include "reply.h"
 #include "ringbench.h"
+#include "tls.h"
 
 typedef enum {
     REQ_GET,
@@ -430,7 +431,12 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     char why[160];
     unsigned long ssl_err = c->run->ssl != NULL ? bufferevent_get_openssl_error(bev) : 0;
-    if (ssl_err != 0)
+    long verify = c->run->ssl != NULL ? SSL_get_verify_result(bufferevent_openssl_get_ssl(bev))
+                                      : X509_V_OK;
+    if (verify != X509_V_OK)
+        snprintf(why, sizeof(why), "TLS certificate verify failed: %s",
+                 X509_verify_cert_error_string(verify));
+    else if (ssl_err != 0)
         ERR_error_string_n(ssl_err, why, sizeof(why));
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "connection closed by the server");
@@ -452,6 +458,11 @@ static void conn_connect(rb_conn_t *c)
         SSL *ssl = SSL_new(run->ssl);
         if (ssl == NULL) {
             run_fail(run, "cannot start TLS to %s:%u: %s", "SSL_new failed");
+            return;
+        }
+        if (run->cfg->tls_ca != NULL && tls_peer_name(ssl, run->cfg->host) < 0) {
+            SSL_free(ssl);
+            run_fail(run, "cannot start TLS to %s:%u: %s", "not a name to verify");
             return;
         }
         c->bev = bufferevent_openssl_socket_new(run->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -618,8 +629,24 @@ static int run_setup(rb_run_t *run)
             snprintf(run->err, RB_ERRLEN, "cannot make a TLS context");
             return -1;
         }
-        /* a load tool: the server's certificate is not checked (--help says so) */
-        SSL_CTX_set_verify(run->ssl, SSL_VERIFY_NONE, NULL);
+        if (cfg->tls_ca != NULL) {
+            if (SSL_CTX_load_verify_locations(run->ssl, cfg->tls_ca, NULL) != 1) {
+                snprintf(run->err, RB_ERRLEN, "--tls-ca %.400s: cannot load the CA certificates",
+                         cfg->tls_ca);
+                return -1;
+            }
+            SSL_CTX_set_verify(run->ssl, SSL_VERIFY_PEER, NULL);
+        } else {
+            /* a load tool: without --tls-ca nothing is checked (--help says so) */
+            SSL_CTX_set_verify(run->ssl, SSL_VERIFY_NONE, NULL);
+        }
+        if (cfg->tls_cert != NULL &&
+            (SSL_CTX_use_certificate_chain_file(run->ssl, cfg->tls_cert) != 1 ||
+             SSL_CTX_use_PrivateKey_file(run->ssl, cfg->tls_key, SSL_FILETYPE_PEM) != 1)) {
+            snprintf(run->err, RB_ERRLEN, "--tls-cert %.200s / --tls-key %.200s: cannot load them",
+                     cfg->tls_cert, cfg->tls_key);
+            return -1;
+        }
     }
     if (cfg->per_pnode != NULL) {
         char rerr[RING_ERRLEN];
