@@ -377,6 +377,7 @@ class Proxy:
                 argv += ["--admin", self.admin]
         self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]
         self.reported = False
+        self.stopped = False  # stop() collected its exit
         check(os.access(RINGPROXY, os.X_OK), "ringproxy is not built: %s" % RINGPROXY)
         with open(self.log, "ab") as err:
             self.proc = _spawn(self.argv, stdout=err, stderr=err,
@@ -423,6 +424,7 @@ class Proxy:
         """Signals the proxy (unless sig is None: it was signalled already)
         and returns its exit status (bounded wait). Fails if the sanitizers
         reported anything."""
+        self.stopped = True
         if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -732,6 +734,10 @@ def run(namespace):
                     check(rc == 0, "exit status %d after SIGTERM" % rc)
                 else:
                     p.check_sanitizers()
+                    # Under valgrind -q a proxy a signal killed leaves no
+                    # report: its exit status is the only trace.
+                    check(p.stopped, "ringproxy exited by itself with status %d"
+                          % p.proc.returncode)
             except TestFailure as e:
                 failed.append("shutdown")
                 print("FAIL ringproxy on port %d at the end: %s" % (p.port, e))
