@@ -2,6 +2,7 @@
  * admin.c - answers are built from the published ring and the counters,
  * both readable without stopping anyone.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,10 +160,31 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     return n;
 }
 
+/* The per-pnode families: a counter or gauge read at off in the summed
+ * slot, or the latency histogram. */
+typedef struct {
+    const char *name, *help, *type;
+    size_t off;
+} admin_pnode_family_t;
+
+static const admin_pnode_family_t admin_pnode_families[] = {
+    { "ringproxy_pnode_requests_total", "Requests sent to each pnode.", "counter",
+      offsetof(stats_pnode_slot_t, requests) },
+    { "ringproxy_pnode_errors_total", "Error replies the proxy made for each pnode.", "counter",
+      offsetof(stats_pnode_slot_t, errors) },
+    { "ringproxy_pnode_inflight", "Requests awaiting each pnode's reply.", "gauge",
+      offsetof(stats_pnode_slot_t, inflight) },
+    { "ringproxy_pnode_connects_total",
+      "Connections opened to each pnode (reconnects included).", "counter",
+      offsetof(stats_pnode_slot_t, connects) },
+    { "ringproxy_pnode_latency_seconds", "Time from sending to each pnode to its reply.",
+      "histogram", 0 },
+};
+
 /* One family of per-pnode samples; a family's lines must stay together. */
 typedef struct {
     struct evbuffer *out;
-    int family;
+    const admin_pnode_family_t *family;
 } admin_pnode_arg_t;
 
 /* Pnode names come from the ring, which checked they are addresses: no
@@ -170,42 +192,27 @@ typedef struct {
 static void admin_pnode_prom(const char *name, const stats_pnode_slot_t *s, void *arg)
 {
     const admin_pnode_arg_t *pa = arg;
+    const char *fam = pa->family->name;
     struct evbuffer *out = pa->out;
     uint64_t cum = 0;
 
-    switch (pa->family) {
-    case 0:
-        evbuffer_add_printf(out, "ringproxy_pnode_requests_total{pnode=\"%s\"} %llu\n", name,
-                            (unsigned long long)s->requests);
-        break;
-    case 1:
-        evbuffer_add_printf(out, "ringproxy_pnode_errors_total{pnode=\"%s\"} %llu\n", name,
-                            (unsigned long long)s->errors);
-        break;
-    case 2:
-        evbuffer_add_printf(out, "ringproxy_pnode_inflight{pnode=\"%s\"} %llu\n", name,
-                            (unsigned long long)s->inflight);
-        break;
-    case 3:
-        evbuffer_add_printf(out, "ringproxy_pnode_connects_total{pnode=\"%s\"} %llu\n", name,
-                            (unsigned long long)s->connects);
-        break;
-    default:
-        for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++) {
-            cum += s->lat[b];
-            if (b < STATS_LAT_BUCKETS)
-                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"%g\"} %llu\n",
-                                    name, stats_lat_bounds_ms[b] / 1000.0, (unsigned long long)cum);
-            else
-                evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_bucket{pnode=\"%s\",le=\"+Inf\"} %llu\n",
-                                    name, (unsigned long long)cum);
-        }
-        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_sum{pnode=\"%s\"} %.6f\n", name,
-                            (double)s->lat_sum_us / 1e6);
-        evbuffer_add_printf(out, "ringproxy_pnode_latency_seconds_count{pnode=\"%s\"} %llu\n", name,
-                            (unsigned long long)cum);
-        break;
+    if (strcmp(pa->family->type, "histogram") != 0) {
+        uint64_t v = *(const uint64_t *)((const char *)s + pa->family->off);
+        evbuffer_add_printf(out, "%s{pnode=\"%s\"} %llu\n", fam, name, (unsigned long long)v);
+        return;
     }
+    for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++) {
+        cum += s->lat[b];
+        if (b < STATS_LAT_BUCKETS)
+            evbuffer_add_printf(out, "%s_bucket{pnode=\"%s\",le=\"%g\"} %llu\n", fam, name,
+                                stats_lat_bounds_ms[b] / 1000.0, (unsigned long long)cum);
+        else
+            evbuffer_add_printf(out, "%s_bucket{pnode=\"%s\",le=\"+Inf\"} %llu\n", fam, name,
+                                (unsigned long long)cum);
+    }
+    evbuffer_add_printf(out, "%s_sum{pnode=\"%s\"} %.6f\n", fam, name,
+                        (double)s->lat_sum_us / 1e6);
+    evbuffer_add_printf(out, "%s_count{pnode=\"%s\"} %llu\n", fam, name, (unsigned long long)cum);
 }
 
 static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void *arg)
@@ -236,19 +243,11 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
         else
             evbuffer_add_printf(out, "%s %llu\n", m[i].name, (unsigned long long)m[i].value);
     }
-    static const char *const families[] = {
-        "ringproxy_pnode_requests_total Requests sent to each pnode.\0counter",
-        "ringproxy_pnode_errors_total Error replies the proxy made for each pnode.\0counter",
-        "ringproxy_pnode_inflight Requests awaiting each pnode's reply.\0gauge",
-        "ringproxy_pnode_connects_total Connections opened to each pnode (reconnects included).\0counter",
-        "ringproxy_pnode_latency_seconds Time from sending to each pnode to its reply.\0histogram",
-    };
-    for (int f = 0; f < (int)(sizeof(families) / sizeof(families[0])); f++) {
-        const char *help = families[f];
-        size_t namelen = strcspn(help, " ");
-        evbuffer_add_printf(out, "# HELP %s\n# TYPE %.*s %s\n", help, (int)namelen, help,
-                            help + strlen(help) + 1);
-        admin_pnode_arg_t pa = { out, f };
+    for (size_t f = 0; f < sizeof(admin_pnode_families) / sizeof(admin_pnode_families[0]); f++) {
+        const admin_pnode_family_t *fam = &admin_pnode_families[f];
+        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
+                            fam->type);
+        admin_pnode_arg_t pa = { out, fam };
         stats_pnode_each(admin_pnode_prom, &pa);
     }
     admin_reply(req, 200, "text/plain; version=0.0.4", out);

@@ -242,7 +242,7 @@ int config_load(config_t *c, const char *path, char *err)
     return rc;
 }
 
-static int config_str_set(const char *s)
+int config_str_set(const char *s)
 {
     return s != NULL && s[0] != '\0';
 }

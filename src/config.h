@@ -73,6 +73,8 @@ void config_free(config_t *c);
 int config_set(config_t *c, const char *name, const char *value, char *err);
 /* Reads "option value" lines from path. */
 int config_load(config_t *c, const char *path, char *err);
+/* 1 when a string option is set: NULL and "" both mean unset. */
+int config_str_set(const char *s);
 /* Checks cross-option constraints once everything is set. */
 int config_validate(const config_t *c, char *err);
 

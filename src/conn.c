@@ -366,15 +366,14 @@ static void conn_tls_event_cb(struct bufferevent *bev, short what, void *arg)
         c->ops->event(c, CONN_EOF, 0, c->arg);
         return;
     }
+    /* A TLS reason when there is one; else the socket's errno, which
+     * conn_strerror gives. */
     int e = EVUTIL_SOCKET_ERROR();
     unsigned long tls_e = bufferevent_get_openssl_error(bev);
     SSL *ssl = bufferevent_openssl_get_ssl(bev);
-    if (tls_e != 0 || c->connecting || SSL_get_verify_result(ssl) != X509_V_OK) {
+    if (tls_e != 0 || SSL_get_verify_result(ssl) != X509_V_OK || (c->connecting && e == 0)) {
         char buf[256];
-        if (tls_e == 0 && e != 0 && SSL_get_verify_result(ssl) == X509_V_OK)
-            snprintf(buf, sizeof(buf), "%s", strerror(e));
-        else
-            tls_error_string(ssl, tls_e, buf, sizeof(buf));
+        tls_error_string(ssl, tls_e, buf, sizeof(buf));
         while (bufferevent_get_openssl_error(bev) != 0)
             ;
         free(c->tls_err);

@@ -81,11 +81,6 @@ static int tls_ca(SSL_CTX *ctx, const char *opt, const char *ca, char *err, size
     return 0;
 }
 
-static int tls_set(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
 static SSL_CTX *tls_server_ctx(const config_t *cfg, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -101,7 +96,7 @@ static SSL_CTX *tls_server_ctx(const config_t *cfg, char *err, size_t errlen)
     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
     int auth = cfg->tls_auth_clients;
     if (auth == CONFIG_TLS_AUTH_DEFAULT)
-        auth = tls_set(cfg->tls_ca_cert_file) ? CONFIG_TLS_AUTH_YES : CONFIG_TLS_AUTH_NO;
+        auth = config_str_set(cfg->tls_ca_cert_file) ? CONFIG_TLS_AUTH_YES : CONFIG_TLS_AUTH_NO;
     if (auth != CONFIG_TLS_AUTH_NO) {
         if (tls_ca(ctx, "tls-ca-cert-file", cfg->tls_ca_cert_file, err, errlen) < 0)
             goto fail;
@@ -129,14 +124,14 @@ static SSL_CTX *tls_client_ctx(const config_t *cfg, char *err, size_t errlen)
     }
     if (tls_common(ctx, cfg, err, errlen) < 0)
         goto fail;
-    if (tls_set(cfg->backend_tls_ca_cert_file)) {
+    if (config_str_set(cfg->backend_tls_ca_cert_file)) {
         if (tls_ca(ctx, "backend-tls-ca-cert-file", cfg->backend_tls_ca_cert_file, err, errlen) < 0)
             goto fail;
     } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
         tls_queue_error(err, errlen, "cannot load the system's CA certificates");
         goto fail;
     }
-    if (tls_set(cfg->backend_tls_cert_file) &&
+    if (config_str_set(cfg->backend_tls_cert_file) &&
         tls_cert(ctx, "backend-tls", cfg->backend_tls_cert_file, cfg->backend_tls_key_file, err,
                  errlen) < 0)
         goto fail;

@@ -157,20 +157,22 @@ static void worker_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(w->base);
 }
 
+static void worker_close_listeners(worker_t *w)
+{
+    if (w->listener != NULL)
+        evconnlistener_free(w->listener);
+    if (w->tls_listener != NULL)
+        evconnlistener_free(w->tls_listener);
+    w->listener = w->tls_listener = NULL;
+}
+
 static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
     worker_t *w = arg;
     client_t *c, *next;
 
     w->stopping = 1;
-    if (w->listener != NULL) {
-        evconnlistener_free(w->listener);
-        w->listener = NULL;
-    }
-    if (w->tls_listener != NULL) {
-        evconnlistener_free(w->tls_listener);
-        w->tls_listener = NULL;
-    }
+    worker_close_listeners(w);
     for (c = TAILQ_FIRST(&w->clients); c != NULL; c = next) {
         next = TAILQ_NEXT(c, link);
         client_shutdown(c);
@@ -260,10 +262,7 @@ void worker_free(worker_t *w)
         evbuffer_free(r->reply);
         free(r);
     }
-    if (w->listener != NULL)
-        evconnlistener_free(w->listener);
-    if (w->tls_listener != NULL)
-        evconnlistener_free(w->tls_listener);
+    worker_close_listeners(w);
     if (w->stop_ev != NULL)
         event_free(w->stop_ev);
     if (w->stop_timer != NULL)

@@ -463,8 +463,9 @@ class Cluster:
     """n redis-servers, a ring over them, and a ringproxy in front."""
 
     def __init__(self, n=2, vnodes=1024, algo=None, config=None, ro=None,
-                 data=None, threads=2, start=True):
-        self.servers = [RedisServer() for _ in range(n)]
+                 data=None, threads=2, start=True, servers=None):
+        """servers: RedisServers already started, instead of n new ones."""
+        self.servers = servers or [RedisServer() for _ in range(n)]
         self.ring = make_ring(self.servers, vnodes, algo, ro, data)
         self.config, self.threads = config, threads
         self.proxy = None
@@ -481,6 +482,10 @@ class Cluster:
 
     def raw(self):
         return self.proxy.raw()
+
+    def pnode_keys(self, prefix, n=5):
+        """{pnode: [n keys named prefix+N that route to it]}."""
+        return keys_per_pnode(self.ring, self.servers, prefix, n)
 
     def server_for(self, key):
         return self.by_pnode[get_nodes(self.ring, [key])[key]["pnode"]]

@@ -19,7 +19,7 @@ CONFIG = {"connect-timeout-ms": 500, "reconnect-min-ms": 50,
 
 def setup():
     cl = Cluster(n=3, vnodes=1024, config=CONFIG)
-    cl.keys = keys_per_pnode(cl.ring, cl.servers, "bd:", 20)
+    cl.keys = cl.pnode_keys("bd:", 20)
     return cl
 
 

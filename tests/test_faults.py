@@ -38,7 +38,7 @@ def raise_nofile(want):
 def setup():
     raise_nofile(2 * IDLE_CLIENTS + 1000)
     cl = Cluster(n=2, vnodes=1024, config=CONFIG)
-    cl.keys = keys_per_pnode(cl.ring, cl.servers, "flt:", 20)
+    cl.keys = cl.pnode_keys("flt:", 20)
     return cl
 
 

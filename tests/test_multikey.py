@@ -6,12 +6,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (Cluster, Status, assert_err, encode, encode_all, eq,  # noqa: E402
-                       keys_per_pnode, lazy, run)
+                       lazy, run)
 
 
 def setup():
     cl = Cluster(n=3, vnodes=1024)
-    per = keys_per_pnode(cl.ring, cl.servers, "mk:", 10)
+    per = cl.pnode_keys("mk:", 10)
     # Interleave pnodes so that neighbouring keys are on different pnodes.
     cl.keys = [k for group in zip(*per.values()) for k in group]
     return cl

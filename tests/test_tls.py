@@ -418,29 +418,20 @@ def backend_config(**extra):
     return conf
 
 
-class MixedCluster(Cluster):
+def mixed_cluster(tls_server, config):
     """A plain pnode and a TLS pnode behind one proxy."""
-
-    def __init__(self, tls_server, config):
-        self.servers = [RedisServer(), tls_server]
-        self.ring = make_ring(self.servers)
-        self.config, self.threads = config, 2
-        self.by_pnode = {s.pnode: s for s in self.servers}
-        self.start_proxy()
-
-    def keys(self, prefix, n=5):
-        return keys_per_pnode(self.ring, self.servers, prefix, n)
+    return Cluster(servers=[RedisServer(), tls_server], config=config)
 
 
 def test_tls_pnodes():
     srv = TLSRedis()
-    cl = MixedCluster(srv, backend_config())
+    cl = mixed_cluster(srv, backend_config())
     c = cl.raw()
     keys = ["pn:%d" % i for i in range(200)]
     for k in keys:
         eq(c.call("SET", k, k), Status("OK"), "SET %s" % k)
     cl.assert_placement({k: k.encode() for k in keys})
-    on_tls = cl.keys("pn:")[srv.pnode]
+    on_tls = cl.pnode_keys("pn:")[srv.pnode]
     eq(c.call("MGET", *on_tls), [k.encode() for k in on_tls], "MGET of keys on the TLS pnode")
     c.send(encode_all([("GET", k) for k in keys]))
     eq(c.replies(len(keys)), [k.encode() for k in keys], "pipelined GETs over both pnodes")
@@ -448,12 +439,7 @@ def test_tls_pnodes():
 
 def test_tls_pnode_with_password():
     srv = TLSRedis(password="pnode pass")
-    cl = Cluster.__new__(Cluster)
-    cl.servers = [srv]
-    cl.ring = make_ring(cl.servers)
-    cl.config, cl.threads = backend_config(backend_password="pnode pass"), 1
-    cl.by_pnode = {srv.pnode: srv}
-    cl.start_proxy()
+    cl = Cluster(servers=[srv], config=backend_config(backend_password="pnode pass"), threads=1)
     c = cl.raw()
     eq(c.call("SET", "pw:k", "v"), Status("OK"), "SET through AUTH over TLS")
     eq(srv.client().get("pw:k"), b"v", "the value on the TLS pnode")
@@ -461,8 +447,8 @@ def test_tls_pnode_with_password():
 
 def test_tls_pnode_restart():
     srv = TLSRedis()
-    cl = MixedCluster(srv, backend_config(reconnect_min_ms=50, reconnect_max_ms=200))
-    by = cl.keys("restart:", 2)
+    cl = mixed_cluster(srv, backend_config(reconnect_min_ms=50, reconnect_max_ms=200))
+    by = cl.pnode_keys("restart:", 2)
     c = cl.raw()
     k = by[srv.pnode][0]
     eq(c.call("SET", k, "1"), Status("OK"), "SET on the TLS pnode")
@@ -480,8 +466,8 @@ def check_refused_pnode(srv, config, *want):
     The failure counts as a failed connect: within the backoff (1 s here)
     requests fail at once instead of each opening a connection."""
     config = dict(config, **{"reconnect-min-ms": 1000, "reconnect-max-ms": 1000})
-    cl = MixedCluster(srv, config)
-    by = cl.keys("bad:", 3)
+    cl = mixed_cluster(srv, config)
+    by = cl.pnode_keys("bad:", 3)
     c = cl.raw()
     for k in by[srv.pnode]:
         r = c.call("SET", k, "v")

@@ -430,14 +430,10 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     char why[160];
-    unsigned long ssl_err = c->run->ssl != NULL ? bufferevent_get_openssl_error(bev) : 0;
-    long verify = c->run->ssl != NULL ? SSL_get_verify_result(bufferevent_openssl_get_ssl(bev))
-                                      : X509_V_OK;
-    if (verify != X509_V_OK)
-        snprintf(why, sizeof(why), "TLS certificate verify failed: %s",
-                 X509_verify_cert_error_string(verify));
-    else if (ssl_err != 0)
-        ERR_error_string_n(ssl_err, why, sizeof(why));
+    SSL *ssl = c->run->ssl != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+    unsigned long ssl_err = ssl != NULL ? bufferevent_get_openssl_error(bev) : 0;
+    if (ssl_err != 0 || (ssl != NULL && SSL_get_verify_result(ssl) != X509_V_OK))
+        tls_error_string(ssl, ssl_err, why, sizeof(why));
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof(why), "connection closed by the server");
     else
