@@ -12,35 +12,16 @@
 #include "multikey.h"
 #include "proxycmd.h"
 #include "router.h"
+#include "routing_key.h"
 #include "worker.h"
 
 #define ROUTER_MAX_KEYS 256
 
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
 {
-    if (CONFIG_GET(cfg->hash_tags)) {
-        const char *open = memchr(key, '{', len);
-        if (open != NULL) {
-            const char *start = open + 1;
-            const char *close = memchr(start, '}', len - (size_t)(start - key));
-            if (close != NULL && close > start) {
-                *rk = start;
-                *rklen = (size_t)(close - start);
-                return;
-            }
-        }
-    }
-    if (CONFIG_GET(cfg->dirname_routing)) {
-        for (size_t i = len; i > 0; i--) {
-            if (key[i - 1] == '/') {
-                *rk = key;
-                *rklen = i - 1;
-                return;
-            }
-        }
-    }
-    *rk = key;
-    *rklen = len;
+    unsigned flags = (CONFIG_GET(cfg->hash_tags) ? RING_ROUTE_HASH_TAGS : 0) |
+                     (CONFIG_GET(cfg->dirname_routing) ? RING_ROUTE_DIRNAME : 0);
+    ring_routing_key(key, len, flags, rk, rklen);
 }
 
 void router_lookup(worker_t *w, const char *key, size_t len, ring_node_t *out)

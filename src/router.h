@@ -16,9 +16,8 @@
 struct evbuffer;
 struct worker;
 
-/* The bytes of key that are hashed: the inside of the first non-empty
- * {...} with hash tags on, else the part before the last '/' with dirname
- * routing on, else the whole key. */
+/* The bytes of key that are hashed under cfg's hash-tags and
+ * dirname-routing (ring_routing_key says the rule). */
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen);
 /* Looks key up in w's current ring. */
 void router_lookup(struct worker *w, const char *key, size_t len, ring_node_t *out);

@@ -108,7 +108,7 @@ def test_dirname_edge_cases():
     cl = dirs()
     check_routes(cl, {
         "a/b/c/d": "a/b/c",          # only the last '/' counts
-        "dir/": "dir",               # a trailing '/': the part before it
+        "dir/": "dir/",              # a trailing '/': no directory, the whole key
         "no-slash": "no-slash",      # no '/': the whole key
         "x//y": "x/",
     })

@@ -7,8 +7,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (Cluster, check, eq, get_nodes, lazy, make_ring,  # noqa: E402
-                       run)
+from proxytest import (Cluster, Status, check, eq, get_nodes, lazy,  # noqa: E402
+                       make_ring, run)
 
 NKEYS = 3000
 
@@ -120,6 +120,58 @@ def test_keys_with_odd_bytes_route_by_their_bytes():
     for k in keys:
         eq(c.set(k, "odd:" + k), True, "SET %r" % k[:40])
     cl.assert_placement({k: ("odd:" + k).encode() for k in keys})
+    c.close()
+
+
+# With dirname-routing, the string electric-moray's "manta" bucket hashes
+# for each key (lib/schema/manta.js: the key itself for /<uuid>/stor, else
+# Node's path.posix.dirname, the key when that is "."). Written out by hand
+# from Node's rules and checked against node 18 when the table was made.
+UUID = "a3829ca2-0966-60ce-9dc3-e4e9060f0950"
+ELECTRIC_MORAY = {
+    "/%s/stor" % UUID: "/%s/stor" % UUID,        # the account root: whole
+    "/%s/stor/" % UUID: "/%s" % UUID,            # not the root shape
+    "/%s/stor" % UUID.upper(): "/%s" % UUID.upper(),  # upper case: not the root
+    "/%s/stor/mydir/myobj1" % UUID: "/%s/stor/mydir" % UUID,
+    "/%s/stor/mydir/myobj2" % UUID: "/%s/stor/mydir" % UUID,
+    "/%s/public" % UUID: "/%s" % UUID,
+    "/a": "/",                                   # under the root
+    "/": "/",
+    "a/b/": "a",                                 # trailing '/' is no separator
+    "a/": "a/",                                  # dirname ".": the whole key
+    "a//": "a//",
+    "a": "a",
+    "": "",
+    "./x": "./x",                                # dirname "." again
+    "../x": "..",
+    ".": ".",
+    "//": "/",
+    "//a": "//",                                 # Node keeps a double root
+    "///a": "//",
+    "x//y": "x/",
+    "a/b/c/d": "a/b/c",
+    "/a/b//": "/a",
+    "/a//b": "/a/",
+    "/x/.": "/x",
+    "/\u00e9t\u00e9/obj": "/\u00e9t\u00e9",
+}
+
+em = lazy(lambda: Cluster(n=3, vnodes=1024, algo="sha256",
+                          config={"dirname-routing": "yes"}))
+
+
+def test_dirname_routing_matches_electric_moray():
+    cl = em()
+    ring_pnodes = sorted(s.pnode for s in cl.servers)
+    interval = (2 ** 256 - 1) // 1024
+    c = cl.raw()
+    for key, hashed in ELECTRIC_MORAY.items():
+        h = int.from_bytes(hashlib.sha256(hashed.encode()).digest(), "big")
+        v = min(h // interval, 1023)
+        eq(c.call("RING", "NODE", key)[0], v, "vnode of %r (hashed as %r)" % (key, hashed))
+        eq(c.call("SET", key, "em:" + key), Status("OK"), "SET %r" % key)
+        holders = [s.pnode for s in cl.servers if s.client().exists(key)]
+        eq(holders, [ring_pnodes[v % 3]], "pnodes holding %r" % key)
     c.close()
 
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reshard.h"
+#include "routing_key.h"
 
 #define IO_TIMEOUT_MS 10000
 #define IO_SCAN_COUNT "1000"
@@ -209,24 +210,15 @@ static int append(reshard_io_t *io, size_t idx, size_t argc, const char *const *
     return 0;
 }
 
-/* The bytes the proxy hashes, as its router_key does: the inside of the
- * first non-empty {...} with hash tags, else the part before the last '/'
- * with dirname routing, else the whole key. */
+/* The vnode of key as the proxy routes it. */
 static uint32_t key_vnode(const reshard_io_t *io, const char *key, size_t len)
 {
-    const char *open, *close;
-    size_t i;
+    const char *rk;
+    size_t rklen;
 
-    if (io->hash_tags && (open = memchr(key, '{', len)) != NULL &&
-        (close = memchr(open + 1, '}', len - (size_t)(open + 1 - key))) != NULL && close > open + 1)
-        return ring_hash_vnode(io->ring, open + 1, (size_t)(close - open - 1));
-    if (io->dirname) {
-        for (i = len; i > 0; i--) {
-            if (key[i - 1] == '/')
-                return ring_hash_vnode(io->ring, key, i - 1);
-        }
-    }
-    return ring_hash_vnode(io->ring, key, len);
+    ring_routing_key(key, len, (io->hash_tags ? RING_ROUTE_HASH_TAGS : 0) |
+                     (io->dirname ? RING_ROUTE_DIRNAME : 0), &rk, &rklen);
+    return ring_hash_vnode(io->ring, rk, rklen);
 }
 
 /* SCANs all of pnode and hands fn, page by page, the keys of selected
