@@ -68,9 +68,9 @@ static void admin_ring(struct evhttp_request *req, admin_t *a, struct evbuffer *
     uint32_t *data = ring_data_vnodes(r, &nro);
 
     json_buf_init(&jb);
-    json_printf(&jb, "{\"generation\":%llu,\"algorithm\":\"%s\",\"vnodes\":%u,\"pnodes\":[",
-                (unsigned long long)ring_generation(r), ring_algo_name(ring_algo(r)),
-                ring_vnode_count(r));
+    json_printf(&jb, "{\"generation\":%llu,\"checksum\":\"%016llx\",\"algorithm\":\"%s\","
+                "\"vnodes\":%u,\"pnodes\":[", (unsigned long long)ring_generation(r),
+                (unsigned long long)rr->checksum, ring_algo_name(ring_algo(r)), ring_vnode_count(r));
     for (size_t i = 0; i < ring_pnode_count(r); i++) {
         json_printf(&jb, "%s{\"name\":", i ? "," : "");
         json_put_str(&jb, ring_pnode_name(r, i), strlen(ring_pnode_name(r, i)));

@@ -54,9 +54,10 @@ static void proxycmd_ring(client_t *c, request_t *r, const char *base, const res
         char info[512];
         int n = snprintf(info, sizeof(info),
                          "generation:%llu\r\nalgorithm:%s\r\nvnodes:%u\r\npnodes:%zu\r\n"
-                         "ro_vnodes:%zu\r\n",
+                         "ro_vnodes:%zu\r\nchecksum:%016llx\r\n",
                          (unsigned long long)ring_generation(ring), ring_algo_name(ring_algo(ring)),
-                         ring_vnode_count(ring), ring_pnode_count(ring), ring_ro_count(ring));
+                         ring_vnode_count(ring), ring_pnode_count(ring), ring_ro_count(ring),
+                         (unsigned long long)w->rr->checksum);
         proxycmd_bulk(r->reply, info, (size_t)n);
     } else if (proxycmd_is(sub, sublen, "node")) {
         if (argc != 3) {

@@ -150,6 +150,27 @@ static void reload_config(proxy_t *p)
     config_free(&nc);
 }
 
+/* Says whether the content changed. The generation alone cannot: node-fash
+ * edits an image without bumping it, so the checksum decides, and a change
+ * at the same generation is called out (it is applied all the same). */
+static void reload_report(const proxy_t *p, const ringref_t *old)
+{
+    ringref_t *nw = ringref_acquire();
+    uint64_t og = old != NULL ? ring_generation(old->ring) : 0, ng = ring_generation(nw->ring);
+    uint64_t os = old != NULL ? old->checksum : 0;
+
+    if (old != NULL && og == ng && os != nw->checksum)
+        log_warn("ring content changed at the same generation, applied (an edit that did not "
+                 "bump RINGPROXY_GENERATION, e.g. by fash) dir=%s generation=%llu "
+                 "checksum=%016llx previous=%016llx", p->cfg.ring, (unsigned long long)ng,
+                 (unsigned long long)nw->checksum, (unsigned long long)os);
+    else
+        log_info("ring content %s dir=%s generation=%llu checksum=%016llx",
+                 old != NULL && os == nw->checksum ? "unchanged" : "changed", p->cfg.ring,
+                 (unsigned long long)ng, (unsigned long long)nw->checksum);
+    ringref_release(nw);
+}
+
 int proxy_reload(proxy_t *p, char *err, size_t errlen)
 {
     int64_t t0 = reload_now_ms();
@@ -181,6 +202,7 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
     while (cur != NULL && ringref_users(cur) > 1 && reload_now_ms() - t1 < RELOAD_SWITCH_WAIT_MS)
         usleep(500);
     int64_t t2 = reload_now_ms();
+    reload_report(p, cur);
     ringref_release(cur);
     __atomic_add_fetch(&p->reloads_ok, 1, __ATOMIC_RELAXED);
     p->last_reload_ms = t2 - t0;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "checksum.h"
 #include "ringref.h"
 
 static pthread_mutex_t ringref_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -18,6 +19,7 @@ int ringref_publish(ring_t *r)
     if (rr == NULL)
         return -1;
     rr->ring = r;
+    rr->checksum = ring_content_checksum(r);
     rr->refs = 1; /* the "current" reference */
     pthread_mutex_lock(&ringref_lock);
     ringref_t *old = atomic_exchange(&ringref_current, rr);

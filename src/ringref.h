@@ -13,10 +13,12 @@ typedef struct ringref ringref_t;
 
 struct ringref {
     ring_t *ring;
-    int refs; /* atomic */
+    uint64_t checksum; /* ring_content_checksum(ring) */
+    int refs;          /* atomic */
 };
 
-/* Makes r current (taking ownership); the previous ring goes when unused. */
+/* Makes r current (taking ownership) with its content checksum computed
+ * here, off the workers; the previous ring goes when unused. */
 int ringref_publish(ring_t *r);
 /* The current ring with a reference the caller must release; NULL if
  * nothing was published. */

@@ -22,8 +22,8 @@ import types
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (HOST, START_TIMEOUT, Err, Proxy, RawClient, RedisServer,  # noqa: E402
                        Status, assert_readonly, check, encode_all, eq, free_port, get_nodes,
-                       hold_ring, http, kill, lazy, make_ring, mkring, port_open, ring_tool,
-                       run, set_data, tmpdir, vnode_owners, wait_until)
+                       hold_ring, http, kill, lazy, make_ring, mkring, port_open, ring_info,
+                       ring_tool, run, set_data, tmpdir, vnode_owners, wait_until)
 
 VNODES = 1024
 KEYS = ["after:%d" % i for i in range(300)]
@@ -286,6 +286,49 @@ def test_a_held_image_fails_the_reload_without_blocking_admin():
     kill(holder)
     out = json.loads(admin("/reload", "POST"))
     check(out["ok"] is True and out["generation"] == env.gen, "reload after the lock: %r" % out)
+
+
+def test_a_change_at_the_same_generation_is_applied_and_reported():
+    # fash edits an image without touching RINGPROXY_GENERATION: the
+    # reload must notice by the content checksum, apply it and say so.
+    servers = [RedisServer() for _ in range(2)]
+    ring = make_ring(servers, VNODES)
+    aport = free_port()
+    proxy = Proxy(ring, threads=2, args=["--admin", "%s:%d" % (HOST, aport),
+                                         "--log-level", "info"])
+    wait_until(lambda: port_open(aport), START_TIMEOUT, "the admin port")
+    c = proxy.raw()
+    key = "fash-edited"
+    vnode, owner, _ = c.call("RING", "NODE", key)
+    other = [s for s in servers if s.pnode != owner.decode()][0]
+    before = ring_info(c.call("RING", "INFO"))
+    eq(json.loads(http(aport, "/ring")[1])["checksum"], before["checksum"], "/ring checksum")
+
+    mkring("fash-remap", ring, vnode, other.pnode)
+    eq(get_nodes(ring, [key])[key]["pnode"], other.pnode, "the image's owner after the edit")
+    proxy.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: c.call("RING", "NODE", key)[1] == other.pnode.encode(), 10,
+               "the edited vnode %d to route to %s" % (vnode, other.pnode), step=0.02)
+    after = ring_info(c.call("RING", "INFO"))
+    eq(after["generation"], before["generation"], "generation (fash does not bump it)")
+    check(after["checksum"] != before["checksum"],
+          "RING INFO checksum unchanged after a content change: %r" % after)
+    eq(json.loads(http(aport, "/ring")[1])["checksum"], after["checksum"], "/ring checksum")
+    wait_until(lambda: "content changed at the same generation" in proxy.stderr(), 5,
+               "the same-generation change to be logged")
+    line = [l for l in proxy.stderr().splitlines() if "at the same generation" in l][0]
+    check("checksum=%s previous=%s" % (after["checksum"], before["checksum"]) in line,
+          "the log line names both checksums: %r" % line)
+    eq(c.call("SET", key, "v"), Status("OK"), "SET after the edit")
+    eq(other.client().get(key), b"v", "%s written on the new owner" % key)
+
+    # A reload that changes nothing says so and keeps the checksum.
+    proxy.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "ring content unchanged" in proxy.stderr(), 10,
+               "an unchanged reload to be logged")
+    eq(ring_info(c.call("RING", "INFO"))["checksum"], after["checksum"], "checksum kept")
+    c.close()
+    eq(proxy.stop(signal.SIGTERM), 0, "exit status after SIGTERM")
 
 
 def test_error_replies_counted_by_kind():
