@@ -324,6 +324,72 @@ class TestReshard(ReshardCase):
         self.assertIn("is done; nothing to do", out)
         self.assertEqual(self.export(), before)
 
+    def recreate_ring(self):
+        """The ring made again from scratch, as before the reshard."""
+        shutil.rmtree(self.ring)
+        rc, out, err = run("create", "-l", self.ring, "-v", str(self.nvnodes), "-p",
+                           "%s,%s" % (self.a.name, self.b.name))
+        self.assertEqual(rc, 0, err)
+
+    def done_reshard(self):
+        self.populate(300)
+        rc, out, err = self.reshard(*self.split_args(8))
+        self.assertEqual(rc, 0, err)
+        with open(self.state) as f:
+            text = f.read()
+        self.assertIn("status done\n", text)
+        return text
+
+    def assert_refused(self, what):
+        before = self.export()
+        rc, out, err = self.reshard(*self.split_args(8))
+        self.assertNotEqual(rc, 0, out)
+        self.assertNotIn("nothing to do", out)
+        self.assertIn(what, err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertEqual(self.export(), before, "the refused rerun changed the ring")
+        return err
+
+    def test_a_done_state_of_a_recreated_ring_is_refused(self):
+        text = self.done_reshard()
+        last = re.search(r"^last (\d+) ([0-9a-f]{16})$", text, re.M)
+        self.assertIsNotNone(last, text)
+        self.assertIn("\nring %s\n" % os.path.realpath(self.ring), text)
+        self.recreate_ring()
+        err = self.assert_refused("belongs to an older ring")
+        self.assertIn("last left the ring at generation %s (checksum %s)" % last.groups(), err)
+        self.assertIn("is at generation 1 ", err)
+
+    def test_a_done_state_of_a_recreated_and_edited_ring_is_refused(self):
+        self.done_reshard()
+        self.recreate_ring()
+        # Enough ring-tool commits that the generation passes the state's.
+        for i in range(12):
+            rc, out, err = run("add-data", "-l", self.ring, "-v", str(i), "-d", "x")
+            self.assertEqual(rc, 0, err)
+        self.assert_refused("of the 16 vnodes the reshard moved are not on their target")
+
+    def test_a_state_of_a_ring_edited_at_the_same_generation_is_refused(self):
+        self.done_reshard()
+        moved = self.vnodes_of(self.c.name)[0]
+        gen = generation(self.ring)
+        mkring = os.path.join(TOP_BUILDDIR, "tests", "mkring")
+        r = subprocess.run([mkring, "fash-remap", self.ring, str(moved), self.a.name],
+                           capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(generation(self.ring), gen, "mkring fash-remap bumped the generation")
+        self.assert_refused("changed without ring-tool")
+
+    def test_a_state_for_another_ring_directory_is_refused(self):
+        self.done_reshard()
+        other = os.path.join(self.tmp, "other")
+        shutil.copytree(self.ring, other)
+        rc, out, err = run("reshard", "-l", other, "--no-proxies", *self.split_args(8),
+                           "--state", self.state)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("belongs to the ring in %s, not to the one in %s"
+                      % (os.path.realpath(self.ring), os.path.realpath(other)), err)
+
     def test_progress_on_a_terminal(self):
         self.populate(1200)
         master, slave = pty.openpty()

@@ -22,6 +22,7 @@ void reshard_plan_free(reshard_plan_t *p)
     free(p->moves);
     free(p->batches);
     free(p->args);
+    free(p->ringdir);
     free(p->status);
     free(p);
 }

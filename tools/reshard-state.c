@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "reshard.h"
 
 #define STATE_MAGIC "ring-tool reshard state 1"
@@ -62,6 +63,10 @@ int reshard_state_write(const char *path, const reshard_plan_t *p, char *err)
         goto fail;
     fprintf(f, "%s\nargs %s\nstatus %s\nvnodes %u\nbatch %u\n", STATE_MAGIC, p->args, p->status, p->nvnodes,
             p->batch);
+    if (p->ringdir != NULL)
+        fprintf(f, "ring %s\n", p->ringdir);
+    fprintf(f, "origin %" PRIu64 " %016" PRIx64 "\nlast %" PRIu64 " %016" PRIx64 "\n", p->origin.gen,
+            p->origin.sum, p->last.gen, p->last.sum);
     for (i = 0; i < p->npnodes; i++)
         fprintf(f, "pnode %s\n", p->pnodes[i]);
     for (i = 0; i < p->nmoves; i++)
@@ -111,6 +116,12 @@ static int read_line(char *line, reshard_plan_t *p, size_t *pcap, size_t *mcap, 
         return (p->args = strdup(line + 5)) != NULL ? 0 : -1;
     if (strncmp(line, "status ", 7) == 0)
         return (p->status = strdup(line + 7)) != NULL ? 0 : -1;
+    if (strncmp(line, "ring ", 5) == 0)
+        return (p->ringdir = strdup(line + 5)) != NULL ? 0 : -1;
+    if (sscanf(line, "origin %" SCNu64 " %" SCNx64, &p->origin.gen, &p->origin.sum) == 2)
+        return 0;
+    if (sscanf(line, "last %" SCNu64 " %" SCNx64, &p->last.gen, &p->last.sum) == 2)
+        return 0;
     if (sscanf(line, "vnodes %u", &v) == 1) {
         p->nvnodes = v;
         return 0;
@@ -202,4 +213,77 @@ out:
     fclose(f);
     reshard_plan_free(p);
     return rc;
+}
+
+void reshard_ring_id(const ring_t *r, reshard_ring_id_t *id)
+{
+    id->gen = ring_generation(r);
+    id->sum = ring_content_checksum(r);
+}
+
+#define STATE_START_OVER "remove it (or give another --state) to plan a new reshard on this ring"
+
+int reshard_state_check_ring(const reshard_plan_t *p, const char *path, const char *dir, const ring_t *r,
+                             char *err)
+{
+    reshard_ring_id_t now;
+    char *abs = realpath(dir, NULL);
+    size_t b, i, first, n, moved = 0, away = 0;
+    const reshard_move_t *bad = NULL;
+
+    if (abs == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (p->ringdir != NULL && strcmp(p->ringdir, abs) != 0) {
+        snprintf(err, RESHARD_ERRLEN, "state file %s belongs to the ring in %s, not to the one in %s", path,
+                 p->ringdir, abs);
+        free(abs);
+        return -1;
+    }
+    free(abs);
+    reshard_ring_id(r, &now);
+    /* State files older than this record have no ring identity: only the
+     * vnode check below applies to them. */
+    if (p->last.gen != 0 && now.gen < p->last.gen) {
+        snprintf(err, RESHARD_ERRLEN,
+                 "state file %s belongs to an older ring: the reshard was planned at generation %" PRIu64
+                 " and last left the ring at generation %" PRIu64 " (checksum %016" PRIx64 "), but the ring in %s "
+                 "is at generation %" PRIu64 " (checksum %016" PRIx64 "), so it was recreated or replaced since; "
+                 STATE_START_OVER,
+                 path, p->origin.gen, p->last.gen, p->last.sum, dir, now.gen, now.sum);
+        return -1;
+    }
+    if (p->last.gen != 0 && now.gen == p->last.gen && now.sum != p->last.sum) {
+        snprintf(err, RESHARD_ERRLEN,
+                 "state file %s does not match the ring in %s: both are at generation %" PRIu64
+                 " but its content differs (checksum %016" PRIx64 ", recorded %016" PRIx64
+                 "), so it was changed without ring-tool (e.g. by fash) or replaced; " STATE_START_OVER,
+                 path, dir, now.gen, now.sum, p->last.sum);
+        return -1;
+    }
+    for (b = 0; b < p->nbatches; b++) {
+        if (p->batches[b].step < RESHARD_STEP_REMAPPED)
+            continue;
+        reshard_plan_batch(p, b, &first, &n);
+        for (i = 0; i < n; i++) {
+            const reshard_move_t *m = &p->moves[first + i];
+            ring_node_t node;
+            ring_vnode_node(r, m->vnode, &node);
+            moved++;
+            if (strcmp(node.name, p->pnodes[m->to]) != 0) {
+                away++;
+                bad = bad != NULL ? bad : m;
+            }
+        }
+    }
+    if (away > 0) {
+        snprintf(err, RESHARD_ERRLEN,
+                 "state file %s does not match the ring in %s (generation %" PRIu64 "): %zu of the %zu vnodes the "
+                 "reshard moved are not on their target (vnode %u should be on %s), so the ring was recreated or "
+                 "changed since; " STATE_START_OVER,
+                 path, dir, now.gen, away, moved, bad->vnode, p->pnodes[bad->to]);
+        return -1;
+    }
+    return 0;
 }

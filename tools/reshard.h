@@ -37,8 +37,16 @@ typedef struct {
     uint64_t keys, bytes;
 } reshard_batch_t;
 
+/* A ring as the state knows it: generation and content checksum. */
+typedef struct {
+    uint64_t gen, sum;
+} reshard_ring_id_t;
+
 typedef struct {
     char *args;        /* the command's plan arguments, to match a rerun */
+    char *ringdir;     /* the ring's directory, absolute */
+    reshard_ring_id_t origin; /* the ring the plan was made on */
+    reshard_ring_id_t last;   /* the last ring the reshard saw or stored */
     char *status;      /* running, done or rolled-back */
     uint32_t nvnodes;
     uint32_t batch;
@@ -78,6 +86,14 @@ char *reshard_state_default(const char *ringdir);
 int reshard_state_read(const char *path, reshard_plan_t **out, char *err);
 /* Writes the plan atomically (temp file, fsync, rename, fsync dir). */
 int reshard_state_write(const char *path, const reshard_plan_t *p, char *err);
+/* The identity of ring r, for p->origin and p->last. */
+void reshard_ring_id(const ring_t *r, reshard_ring_id_t *id);
+/* Whether ring r (in dir) is the one the recorded plan p belongs to: the
+ * last ring the reshard stored, or a later generation (a commit the state
+ * did not record yet, or later changes), with every vnode of a batch the
+ * state says was remapped on its target. Else -1, saying what differs. */
+int reshard_state_check_ring(const reshard_plan_t *p, const char *path, const char *dir, const ring_t *r,
+                             char *err);
 
 /* --- proxies (reshard-proxy.c) ------------------------------------------- */
 

@@ -290,6 +290,7 @@ static int commit_batch(reshard_t *rs, size_t b, int what, uint64_t *gen, char *
     if (ring_image_commit(img, old, nw, why) < 0)
         goto out;
     *gen = ring_generation(nw);
+    reshard_ring_id(nw, &rs->plan->last);
     ok = 1;
 out:
     ring_image_close(img);
@@ -555,6 +556,10 @@ static int get_plan(reshard_t *rs, char *err)
             reshard_plan_free(rec);
             return -1;
         }
+        if (reshard_state_check_ring(rec, rs->state_path, rs->dir, rs->ring, err) < 0) {
+            reshard_plan_free(rec);
+            return -1;
+        }
         rs->plan = rec;
         rs->hash_tags = strstr(rec->args, " hash-tags") != NULL;
         rs->dirname = strstr(rec->args, " dirname-routing") != NULL;
@@ -563,6 +568,10 @@ static int get_plan(reshard_t *rs, char *err)
     /* The same command again: resume it, or say it is done. A rolled-back
      * reshard run again starts over from the ring as it is now. */
     if (rc == 0 && strcmp(rec->args, rs->args) == 0 && strcmp(rec->status, "rolled-back") != 0) {
+        if (reshard_state_check_ring(rec, rs->state_path, rs->dir, rs->ring, err) < 0) {
+            reshard_plan_free(rec);
+            return -1;
+        }
         rs->plan = rec;
         return strcmp(rec->status, "running") == 0 ? 0 : 1;
     }
@@ -575,7 +584,16 @@ static int get_plan(reshard_t *rs, char *err)
         return -1;
     }
     reshard_plan_free(rec);
-    return reshard_plan_new(rs->cmd, rs->ring, rs->batch, rs->args, &rs->plan, err);
+    if (reshard_plan_new(rs->cmd, rs->ring, rs->batch, rs->args, &rs->plan, err) < 0)
+        return -1;
+    /* The state belongs to this ring: where it is and what it holds now. */
+    if ((rs->plan->ringdir = realpath(rs->dir, NULL)) == NULL) {
+        snprintf(err, RESHARD_ERRLEN, "%s: %s", rs->dir, strerror(errno));
+        return -1;
+    }
+    reshard_ring_id(rs->ring, &rs->plan->origin);
+    rs->plan->last = rs->plan->origin;
+    return 0;
 }
 
 static void cleanup(reshard_t *rs)
