@@ -411,6 +411,54 @@ class TestReshard(ReshardCase):
         self.assertRegex(tty.decode(), r"\rbatch 1/4: vnodes 0/16 moved, \d+ keys copied, \d+ keys/s")
         self.assertIn(b"moved 16 vnodes", out)
 
+    def test_progress_lines_on_a_pipe(self):
+        # stdout a pipe: time-stamped lines as each step happens. The
+        # proxy holds its first reload, so the reshard is provably still
+        # in batch 1 when its read-only line has been read.
+        self.populate(1200)
+        proxy = FakeProxy(self.tmp, self.ring, True)
+        stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+        proxy.lock.acquire()
+        held = True
+        p = subprocess.Popen([RING_TOOL, "reshard", "-l", self.ring, "--proxies", proxy.spec,
+                              *self.split_args(8)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            early = []
+            while len(early) < 10:
+                line = p.stdout.readline().decode()
+                if not line:
+                    break
+                early.append(line)
+                if "read-only" in line:
+                    break
+            self.assertIsNone(p.poll(), "ring-tool ended before its lines were read: %r" % early)
+            self.assertRegex(early[0], stamp + r"batch 1/2: copying 8 vnodes \([\d,-]+\) while writable$")
+            self.assertRegex(early[1], stamp + r"batch 1/2: copied while writable [1-9]\d* keys \(\d+ keys/s\)$")
+            self.assertRegex(early[-1], stamp + r"batch 1/2: 8 vnodes read-only \([\d,-]+\), generation \d+: "
+                             r"writes to them are refused until the remap$")
+            proxy.lock.release()
+            held = False
+            out, err = p.communicate(timeout=TIMEOUT)
+        finally:
+            if held:
+                proxy.lock.release()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            proxy.stop()
+        self.assertEqual(p.returncode, 0, err)
+        lines = early + out.decode().splitlines(keepends=True)
+        for b in (1, 2):
+            self.assertEqual(sum(1 for l in lines if re.match(
+                stamp + r"batch %d/2: 8 vnodes remapped, generation \d+: read-only window closed "
+                r"after \d+ ms$" % b, l)), 1, lines)
+            self.assertEqual(sum(1 for l in lines if re.match(
+                stamp + r"batch %d/2: deleted \d+ moved keys from the sources; batch done$" % b, l)),
+                1, lines)
+        self.assertTrue(any(re.match(stamp + r"batch 2/2: 8 vnodes read-only", l) for l in lines), lines)
+        self.assertIn("moved 16 vnodes", out.decode())
+        self.assert_placed()
+
     def test_dry_run_changes_nothing(self):
         self.populate(1200)
         before = self.export()

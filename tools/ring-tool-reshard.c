@@ -24,6 +24,8 @@
 #define RESHARD_OPEN_TRIES 20
 #define RESHARD_OPEN_WAIT_MS 50
 #define RESHARD_PROGRESS_US 200000
+/* Progress lines during a long copy: one a second at most. */
+#define RESHARD_PROGRESS_LINE_US 1000000
 
 /* Where a batch's vnodes are in the ring. */
 enum { AT_SOURCE, AT_SOURCE_RO, AT_TARGET };
@@ -46,6 +48,8 @@ typedef struct {
     size_t cur;   /* the batch in progress */
     int tty;
     int64_t start_us, last_progress_us;
+    int64_t copy_start_us; /* the copy in progress began, for keys/s */
+    uint64_t copy_start_keys;
 } reshard_t;
 
 static volatile sig_atomic_t stop_flag;
@@ -198,6 +202,53 @@ static int fail(reshard_t *rs, const char *err)
     return rc;
 }
 
+/* --- progress lines ---------------------------------------------------------- */
+
+/* "2026-12-02T15:00:00.123Z batch B/N: ..." on stdout, flushed at once, so
+ * a log or a pipe sees each step as it happens (when the vnodes are held
+ * read-only above all); the terminal's status line is cleared first. */
+static void event(reshard_t *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void event(reshard_t *rs, const char *fmt, ...)
+{
+    struct timespec ts;
+    struct tm tm;
+    char when[32];
+    va_list ap;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (rs->tty)
+        fputs("\r\033[K", stderr);
+    printf("%s.%03ldZ batch %zu/%zu: ", when, ts.tv_nsec / 1000000, rs->cur + 1, rs->plan->nbatches);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* Batch b's vnodes as ranges, as -v takes them; -1 when out of memory. */
+static int batch_ranges(const reshard_plan_t *p, size_t b, char *buf, size_t len)
+{
+    size_t first, n, i;
+    uint32_t *vn;
+
+    reshard_plan_batch(p, b, &first, &n);
+    if ((vn = malloc((n > 0 ? n : 1) * sizeof(*vn))) == NULL)
+        return -1;
+    for (i = 0; i < n; i++)
+        vn[i] = p->moves[first + i].vnode;
+    rt_format_vnodes(vn, n, buf, len);
+    free(vn);
+    return 0;
+}
+
+static double keys_per_s(uint64_t keys, int64_t us)
+{
+    return us > 0 ? (double)keys * 1e6 / (double)us : 0.0;
+}
+
 /* --- the ring -------------------------------------------------------------- */
 
 /* A proxy may hold the ring's directory for a moment while it loads it. */
@@ -340,7 +391,16 @@ static void progress(void *arg)
     uint64_t copied = reshard_io_copied(rs->io);
     size_t done = vnodes_done(rs->plan);
 
-    if (!rs->tty || now - rs->last_progress_us < RESHARD_PROGRESS_US)
+    if (!rs->tty) {
+        if (now - rs->last_progress_us < RESHARD_PROGRESS_LINE_US)
+            return;
+        rs->last_progress_us = now;
+        event(rs, "copying: %llu keys so far (%.0f keys/s)",
+              (unsigned long long)(copied - rs->copy_start_keys),
+              keys_per_s(copied - rs->copy_start_keys, now - rs->copy_start_us));
+        return;
+    }
+    if (now - rs->last_progress_us < RESHARD_PROGRESS_US)
         return;
     rs->last_progress_us = now;
     fprintf(stderr, "\rbatch %zu/%zu: vnodes %zu/%zu moved, %llu keys copied, %.0f keys/s", rs->cur + 1,
@@ -402,29 +462,60 @@ static int set_step(reshard_t *rs, size_t b, int step, char *err)
 }
 
 /* Steps 1-4 of a batch whose vnodes are still on their source. */
+/* One copy (reshard_io_copy), timed for its progress line. */
+static int copy_keys(reshard_t *rs, int verify, uint64_t *keys, uint64_t *bytes, char *err)
+{
+    rs->copy_start_us = reshard_mono_us();
+    if (!rs->tty)
+        rs->last_progress_us = rs->copy_start_us; /* a line a second from here */
+    rs->copy_start_keys = reshard_io_copied(rs->io);
+    if (reshard_io_copy(rs->io, verify, keys, bytes, err) < 0)
+        return -1;
+    /* The bulk copy counts what it wrote; the verifying one what it checked. */
+    uint64_t n = verify ? *keys : reshard_io_copied(rs->io) - rs->copy_start_keys;
+    event(rs, "%s %llu keys (%.0f keys/s)", verify ? "copied again and verified" : "copied while writable",
+          (unsigned long long)n, keys_per_s(n, reshard_mono_us() - rs->copy_start_us));
+    return 0;
+}
+
 static int move_batch(reshard_t *rs, size_t b, int where, uint64_t gen, char *err)
 {
     reshard_batch_t *bt = &rs->plan->batches[b];
     uint64_t keys, bytes;
+    size_t first, n;
+    char ranges[256];
 
+    reshard_plan_batch(rs->plan, b, &first, &n);
+    if (batch_ranges(rs->plan, b, ranges, sizeof(ranges)) < 0) {
+        snprintf(err, RESHARD_ERRLEN, "out of memory");
+        return -1;
+    }
     if (where == AT_SOURCE) {
-        if (bt->step < RESHARD_STEP_COPIED &&
-            (reshard_io_copy(rs->io, 0, &keys, &bytes, err) < 0 || set_step(rs, b, RESHARD_STEP_COPIED, err) < 0))
-            return -1;
+        if (bt->step < RESHARD_STEP_COPIED) {
+            event(rs, "copying %zu vnodes (%s) while writable", n, ranges);
+            if (copy_keys(rs, 0, &keys, &bytes, err) < 0 || set_step(rs, b, RESHARD_STEP_COPIED, err) < 0)
+                return -1;
+        }
         if (commit_batch(rs, b, COMMIT_RO, &gen, err) < 0)
             return -1;
         bt->ro_us = wall_us();
-    } else if (bt->ro_us == 0) {
-        bt->ro_us = wall_us();
+        event(rs, "%zu vnodes read-only (%s), generation %llu: writes to them are refused until the remap", n,
+              ranges, (unsigned long long)gen);
+    } else {
+        if (bt->ro_us == 0)
+            bt->ro_us = wall_us();
+        event(rs, "%zu vnodes read-only (%s) already, generation %llu: resuming", n, ranges,
+              (unsigned long long)gen);
     }
     if (reload_all(rs, gen, err) < 0 || set_step(rs, b, RESHARD_STEP_RO, err) < 0)
         return -1;
-    if (reshard_io_copy(rs->io, 1, &bt->keys, &bt->bytes, err) < 0 ||
-        set_step(rs, b, RESHARD_STEP_VERIFIED, err) < 0)
+    if (copy_keys(rs, 1, &bt->keys, &bt->bytes, err) < 0 || set_step(rs, b, RESHARD_STEP_VERIFIED, err) < 0)
         return -1;
     if (commit_batch(rs, b, COMMIT_REMAP, &gen, err) < 0 || reload_all(rs, gen, err) < 0)
         return -1;
     bt->window_us = wall_us() - bt->ro_us;
+    event(rs, "%zu vnodes remapped, generation %llu: read-only window closed after %lld ms", n,
+          (unsigned long long)gen, (long long)(bt->window_us / 1000));
     return set_step(rs, b, RESHARD_STEP_REMAPPED, err);
 }
 
@@ -453,6 +544,7 @@ static int run_batch(reshard_t *rs, size_t b, char *err)
     }
     if (reshard_io_delete(rs->io, 1, &deleted, err) < 0)
         return -1;
+    event(rs, "deleted %llu moved keys from the sources; batch done", (unsigned long long)deleted);
     return set_step(rs, b, RESHARD_STEP_CLEANED, err);
 }
 
@@ -478,8 +570,7 @@ static int rollback(reshard_t *rs, char *err)
 {
     reshard_plan_t *p = rs->plan;
     char ranges[256];
-    uint32_t *vn;
-    size_t b, first, n, i, moved = 0;
+    size_t b, first, n, moved = 0;
     uint64_t gen, deleted;
     int where;
 
@@ -495,14 +586,10 @@ static int rollback(reshard_t *rs, char *err)
     reshard_io_select(rs->io, p->moves + first, n);
     if (batch_where(rs, b, &where, &gen, err) < 0)
         return -1;
-    if ((vn = malloc(n * sizeof(*vn))) == NULL) {
+    if (batch_ranges(p, b, ranges, sizeof(ranges)) < 0) {
         snprintf(err, RESHARD_ERRLEN, "out of memory");
         return -1;
     }
-    for (i = 0; i < n; i++)
-        vn[i] = p->moves[first + i].vnode;
-    rt_format_vnodes(vn, n, ranges, sizeof(ranges));
-    free(vn);
     if (where == AT_TARGET) {
         /* Writes may have reached the target since the remap: moving back
          * would lose them, so this batch is finished instead. */
