@@ -88,6 +88,25 @@ def generation(ring):
     return int(re.search(r"^generation\s+(\d+)$", out, re.M).group(1))
 
 
+def electric_moray_key(key):
+    """What electric-moray hashes for a key of its manta bucket: the key for
+    /<uuid>/stor, else Node's path.posix.dirname, the key when that is '.'.
+    Ported here from Node's algorithm, apart from the C under test."""
+    if re.fullmatch(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/stor", key):
+        return key
+    end, matched = -1, True
+    for i in range(len(key) - 1, 0, -1):
+        if key[i] == "/":
+            if not matched:
+                end = i
+                break
+        else:
+            matched = False
+    root = key.startswith("/")
+    d = ("/" if root else ".") if end == -1 else "//" if root and end == 1 else key[:end]
+    return key if d == "." else d
+
+
 class FakeProxy:
     """A stand-in for ringproxy that serves the generation it last loaded:
     by its admin endpoint (GET /ring, POST /reload) with admin, else by
@@ -551,6 +570,29 @@ class TestReshard(ReshardCase):
         rc, out, err = self.reshard(*self.split_args(16), "--dirname-routing")
         self.assertEqual(rc, 0, err)
         self.assert_placed(lambda k: k[:k.rindex("/")])
+
+    def test_dirname_routing_as_electric_moray(self):
+        # The routing strings differ from "the part before the last '/'"
+        # for an account root, a trailing '/' and no directory.
+        def uuid(i):
+            h = "%032x" % (i * 2654435761)
+            return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:32])
+
+        def name(k):
+            i = int(k.split(":")[1])
+            return ["/%s/stor" % uuid(i), "d%d/" % i, "/%s/stor/o%d" % (uuid(i // 10), i),
+                    "a%d/b%d/" % (i % 7, i)][i % 4]
+
+        self.expected = {}
+        self.populate(600, route=lambda k: electric_moray_key(name(k)))
+        for s in self.servers:
+            for k in list(self.expected):
+                if s.r.exists(k):
+                    s.r.rename(k, name(k))
+        self.expected = {name(k): v for k, v in self.expected.items()}
+        rc, out, err = self.reshard(*self.split_args(16), "--dirname-routing")
+        self.assertEqual(rc, 0, err)
+        self.assert_placed(electric_moray_key)
 
 
 class TestInterrupted(ReshardCase):
