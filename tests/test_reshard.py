@@ -399,6 +399,32 @@ class TestReshard(ReshardCase):
         self.assertEqual(generation(self.ring), gen, "mkring fash-remap bumped the generation")
         self.assert_refused("changed without ring-tool")
 
+    def test_a_running_state_of_a_recreated_ring_is_refused(self):
+        # Killed once batch 1 of 8 is done, then the ring is made again:
+        # resuming or rolling back would work on a ring the state does not
+        # describe (its batch 1 back on the source).
+        self.populate(300)
+        p = subprocess.Popen([RING_TOOL, "reshard", "-l", self.ring, "--no-proxies",
+                              *self.split_args(2)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for _ in range(20):
+                line = p.stdout.readline().decode()
+                if not line or "batch done" in line:
+                    break
+        finally:
+            p.kill()
+            p.communicate(timeout=TIMEOUT)
+        self.assertIn("batch 1/8: deleted", line)
+        with open(self.state) as f:
+            self.assertIn("status running\n", f.read())
+        self.recreate_ring()
+        before = self.export()
+        for args in (self.split_args(2), ("--rollback",)):
+            rc, out, err = self.reshard(*args)
+            self.assertNotEqual(rc, 0, out)
+            self.assertIn("belongs to an older ring", err)
+        self.assertEqual(self.export(), before)
+
     def test_a_state_for_another_ring_directory_is_refused(self):
         self.done_reshard()
         other = os.path.join(self.tmp, "other")
