@@ -19,6 +19,7 @@
 #include "procstat.h"
 #include "ring.h"
 #include "ringref.h"
+#include "statuspage.h"
 
 struct admin {
     proxy_t *proxy;
@@ -554,6 +555,9 @@ static void admin_cb(struct evhttp_request *req, void *arg)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
         evbuffer_add_printf(out, "{\"error\":\"missing or wrong bearer token\"}\n");
         admin_reply(req, 401, "application/json", out);
+    } else if (method == EVHTTP_REQ_GET && strcmp(path, "/") == 0) {
+        evbuffer_add(out, statuspage_html, strlen(statuspage_html));
+        admin_reply(req, 200, "text/html; charset=utf-8", out);
     } else if (method == EVHTTP_REQ_GET && strcmp(path, "/health") == 0)
         admin_health(req, a, out);
     else if (method == EVHTTP_REQ_GET && strcmp(path, "/ring") == 0)
@@ -565,7 +569,7 @@ static void admin_cb(struct evhttp_request *req, void *arg)
     else if (method == EVHTTP_REQ_POST && strcmp(path, "/reload") == 0)
         admin_reload(req, a, out);
     else
-        evhttp_send_error(req, 404, "GET /health /ring /stats /metrics, POST /reload");
+        evhttp_send_error(req, 404, "GET / /health /ring /stats /metrics, POST /reload");
     evbuffer_free(out);
 }
 
