@@ -217,27 +217,6 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     return n;
 }
 
-/* The per-pnode families: a counter or gauge read at off in the summed
- * slot, or the latency histogram. */
-typedef struct {
-    const char *name, *help, *type;
-    size_t off;
-} admin_pnode_family_t;
-
-static const admin_pnode_family_t admin_pnode_families[] = {
-    { "ringproxy_pnode_requests_total", "Requests sent to each pnode.", "counter",
-      offsetof(stats_pnode_slot_t, requests) },
-    { "ringproxy_pnode_errors_total", "Error replies the proxy made for each pnode.", "counter",
-      offsetof(stats_pnode_slot_t, errors) },
-    { "ringproxy_pnode_inflight", "Requests awaiting each pnode's reply.", "gauge",
-      offsetof(stats_pnode_slot_t, inflight) },
-    { "ringproxy_pnode_connects_total",
-      "Connections opened to each pnode (reconnects included).", "counter",
-      offsetof(stats_pnode_slot_t, connects) },
-    { "ringproxy_pnode_latency_seconds", "Time from sending to each pnode to its reply.",
-      "histogram", 0 },
-};
-
 /* The per-pnode figures that come from the ring in force and from
  * outside the workers (keys, up), for /metrics and /stats alike. */
 typedef struct {
@@ -303,25 +282,40 @@ static int admin_pnode_up(const admin_ring_ctx_t *c, long idx, const char *name,
     return 0;
 }
 
+/* The per-pnode families: a counter or gauge read at off in the summed
+ * slot, the latency histogram, or (value set) a figure of the ring in
+ * force, the pnodes or their up/down state. */
 typedef struct {
     const char *name, *help, *type;
+    size_t off;
     admin_pnode_value_t value;
-} admin_ring_family_t;
+} admin_pnode_family_t;
 
-static const admin_ring_family_t admin_ring_families[] = {
-    { "ringproxy_pnode_vnodes", "Vnodes each pnode holds in the ring in force.", "gauge",
+static const admin_pnode_family_t admin_pnode_families[] = {
+    { "ringproxy_pnode_requests_total", "Requests sent to each pnode.", "counter",
+      offsetof(stats_pnode_slot_t, requests), NULL },
+    { "ringproxy_pnode_errors_total", "Error replies the proxy made for each pnode.", "counter",
+      offsetof(stats_pnode_slot_t, errors), NULL },
+    { "ringproxy_pnode_inflight", "Requests awaiting each pnode's reply.", "gauge",
+      offsetof(stats_pnode_slot_t, inflight), NULL },
+    { "ringproxy_pnode_connects_total",
+      "Connections opened to each pnode (reconnects included).", "counter",
+      offsetof(stats_pnode_slot_t, connects), NULL },
+    { "ringproxy_pnode_latency_seconds", "Time from sending to each pnode to its reply.",
+      "histogram", 0, NULL },
+    { "ringproxy_pnode_vnodes", "Vnodes each pnode holds in the ring in force.", "gauge", 0,
       admin_pnode_vnodes },
-    { "ringproxy_pnode_vnodes_ratio", "Each pnode's share of the ring's vnodes.", "gauge",
+    { "ringproxy_pnode_vnodes_ratio", "Each pnode's share of the ring's vnodes.", "gauge", 0,
       admin_pnode_vnodes_ratio },
     { "ringproxy_pnode_keys", "Keys on each pnode (its DBSIZE, asked every few seconds).",
-      "gauge", admin_pnode_keys },
-    { "ringproxy_pnode_keys_ratio", "Each pnode's share of the keys on all pnodes.", "gauge",
+      "gauge", 0, admin_pnode_keys },
+    { "ringproxy_pnode_keys_ratio", "Each pnode's share of the keys on all pnodes.", "gauge", 0,
       admin_pnode_keys_ratio },
     { "ringproxy_pnode_up", "Whether each pnode is up (0 while a worker finds it down).",
-      "gauge", admin_pnode_up },
+      "gauge", 0, admin_pnode_up },
 };
 
-#define ADMIN_NFAMILIES(t) (sizeof(t) / sizeof((t)[0]))
+#define ADMIN_NFAMILIES (sizeof(admin_pnode_families) / sizeof(admin_pnode_families[0]))
 
 static void admin_ring_ctx(const admin_t *a, const ring_t *r, admin_ring_ctx_t *c)
 {
@@ -336,22 +330,21 @@ static void admin_ring_ctx(const admin_t *a, const ring_t *r, admin_ring_ctx_t *
     }
 }
 
-static void admin_ring_prom(struct evbuffer *out, const admin_ring_ctx_t *c)
+/* One ring-derived family, in the ring's pnode order. */
+static void admin_ring_prom(struct evbuffer *out, const admin_pnode_family_t *fam,
+                            const admin_ring_ctx_t *c)
 {
-    for (size_t f = 0; f < ADMIN_NFAMILIES(admin_ring_families); f++) {
-        const admin_ring_family_t *fam = &admin_ring_families[f];
-        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
-                            fam->type);
-        for (size_t i = 0; i < ring_pnode_count(c->ring); i++) {
-            const char *name = ring_pnode_name(c->ring, i);
-            stats_pnode_slot_t sum;
-            double v;
-            int have = stats_pnode_get(name, &sum) == 0;
-            if (fam->value(c, (long)i, name, have ? &sum : NULL, &v) == 0)
-                evbuffer_add_printf(out, "%s{pnode=\"%s\"} %.15g\n", fam->name, name, v);
-        }
+    for (size_t i = 0; i < ring_pnode_count(c->ring); i++) {
+        const char *name = ring_pnode_name(c->ring, i);
+        stats_pnode_slot_t sum;
+        double v;
+        int have = stats_pnode_get(name, &sum) == 0;
+        if (fam->value(c, (long)i, name, have ? &sum : NULL, &v) == 0)
+            evbuffer_add_printf(out, "%s{pnode=\"%s\"} %.15g\n", fam->name, name, v);
     }
 }
+
+
 
 /* One family of per-pnode samples; a family's lines must stay together. */
 typedef struct {
@@ -406,10 +399,12 @@ static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void
                         (unsigned long long)s->inflight, (unsigned long long)s->connects,
                         (unsigned long long)replies, (unsigned long long)s->lat_sum_us);
     long idx = ring_pnode_find(ja->ctx->ring, name);
-    for (size_t f = 0; f < ADMIN_NFAMILIES(admin_ring_families); f++) {
-        const admin_ring_family_t *fam = &admin_ring_families[f];
+    for (size_t f = 0; f < ADMIN_NFAMILIES; f++) {
+        const admin_pnode_family_t *fam = &admin_pnode_families[f];
         double v;
         const char *key = fam->name + strlen("ringproxy_pnode_");
+        if (fam->value == NULL)
+            continue;
         if (fam->value(ja->ctx, idx, name, s, &v) == 0)
             evbuffer_add_printf(out, ",\"%s\":%.15g", key, v);
         else
@@ -442,18 +437,19 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
         admin_metric_value(out, &m[i]);
         evbuffer_add_printf(out, "\n");
     }
-    for (size_t f = 0; f < ADMIN_NFAMILIES(admin_pnode_families); f++) {
+    ringref_t *rr = ringref_acquire();
+    admin_ring_ctx_t c;
+    if (rr != NULL)
+        admin_ring_ctx(a, rr->ring, &c);
+    for (size_t f = 0; f < ADMIN_NFAMILIES; f++) {
         const admin_pnode_family_t *fam = &admin_pnode_families[f];
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
                             fam->type);
         admin_pnode_arg_t pa = { out, fam };
-        stats_pnode_each(admin_pnode_prom, &pa);
-    }
-    ringref_t *rr = ringref_acquire();
-    if (rr != NULL) {
-        admin_ring_ctx_t c;
-        admin_ring_ctx(a, rr->ring, &c);
-        admin_ring_prom(out, &c);
+        if (fam->value == NULL)
+            stats_pnode_each(admin_pnode_prom, &pa);
+        else if (rr != NULL)
+            admin_ring_prom(out, fam, &c);
     }
     ringref_release(rr);
     admin_reply(req, 200, "text/plain; version=0.0.4", out);

@@ -13,8 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (TOP_SRCDIR, Cluster, RawClient, check, check_prometheus,  # noqa: E402
-                       eq, http, lazy, rss_kb, run, vnode_owners, wait_until)
+from proxytest import (START_TIMEOUT, TOP_SRCDIR, Cluster, RawClient, check,  # noqa: E402
+                       check_prometheus, eq, http, lazy, port_open, rss_kb, run, vnode_owners,
+                       wait_until)
 
 VNODES = 1024
 RO = [1, 2, 3]
@@ -23,12 +24,14 @@ THREADS = 3
 
 
 def setup():
+    before = time.time()
     cl = Cluster(n=3, vnodes=VNODES, threads=THREADS, ro=RO,
                  data={"migrating tcp://127.0.0.1:1": MIGRATING},
                  config={"log-level": "debug", "reconnect-min-ms": 50,
                          "reconnect-max-ms": 200, "connect-timeout-ms": 500})
-    cl.started = time.time()
+    cl.started = before
     cl.aport = int(cl.proxy.admin.rsplit(":", 1)[1])
+    wait_until(lambda: port_open(cl.aport), START_TIMEOUT, "the admin port")
     return cl
 
 
@@ -99,7 +102,7 @@ def test_build_info_and_last_reload():
     eq(m[info[0]], 1, "build_info value")
     eq(m[("ringproxy_last_reload_success", "")], 1, "the start counts as a good load")
     t0 = m[("ringproxy_last_reload_timestamp_seconds", "")]
-    check(cl.started - 10 <= t0 <= time.time() + 1, "start load time %r" % t0)
+    check(cl.started - 1 <= t0 <= time.time() + 1, "start load time %r" % t0)
 
     # A reload that fails (the image is gone) sets success 0, then a good one 1.
     moved = cl.ring + ".away"
@@ -132,12 +135,17 @@ def test_process_metrics_match_proc():
     # The scrape's own connection comes and goes.
     check(abs(m[("process_open_fds", "")] - fds) <= 2, "open fds %r, /proc has %d"
           % (m[("process_open_fds", "")], fds))
-    eq(m[("process_max_fds", "")], proc_limit(pid), "max fds")
+    # A wrapper (valgrind) keeps a few descriptors of the limit for itself.
+    limit = proc_limit(pid)
+    check(limit - 64 <= m[("process_max_fds", "")] <= limit, "max fds %r, limit %d"
+          % (m[("process_max_fds", "")], limit))
     rss = rss_kb(pid) * 1024
     check(0.5 * rss <= m[("process_resident_memory_bytes", "")] <= 2 * rss,
           "resident bytes %r, VmRSS %d" % (m[("process_resident_memory_bytes", "")], rss))
     start = m[("process_start_time_seconds", "")]
-    check(cl.started - 10 <= start <= time.time(), "start time %r, started %r" % (start, cl.started))
+    # The clock ticks of /proc are coarse: a second of slack.
+    check(cl.started - 1 <= start <= time.time() + 1, "start time %r, test began %r"
+          % (start, cl.started))
     cpu = m[("process_cpu_seconds_total", "")]
     check(0 <= cpu <= (time.time() - start) * (THREADS + 2), "cpu seconds %r" % cpu)
     st = json.loads(admin(cl, "/stats"))
@@ -183,6 +191,10 @@ def test_a_dead_pnode_is_down_once_and_up_again_once():
         c.close()
     eq(len(log_lines(cl, "backend up again pnode=%s " % dead.pnode)), 1, "'up again' lines")
     eq(len(log_lines(cl, "backend down pnode=%s " % dead.pnode)), 1, "'backend down' lines after")
+
+
+def test_proxy_exits_cleanly():
+    eq(cluster().proxy.stop(), 0, "ringproxy's exit status")
 
 
 run(globals())

@@ -9,8 +9,8 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (TOP_BUILDDIR, Cluster, Proxy, check, eq, http, lazy, run,  # noqa: E402
-                       run_cmd, tmpdir)
+from proxytest import (START_TIMEOUT, TOP_BUILDDIR, Cluster, Proxy, check, eq,  # noqa: E402
+                       http, lazy, port_open, run, run_cmd, tmpdir, wait_until)
 
 VNODES = 1024
 RO = [4, 5]
@@ -27,6 +27,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 def setup():
     cl = Cluster(n=3, vnodes=VNODES, threads=2, ro=RO)
     cl.aport = int(cl.proxy.admin.rsplit(":", 1)[1])
+    wait_until(lambda: port_open(cl.aport), START_TIMEOUT, "the admin port")
     cl.url = "http://127.0.0.1:%d/" % cl.aport
     return cl
 
@@ -87,10 +88,11 @@ def test_page_needs_the_admin_token_as_stats_does():
     cl = cluster()
     p = Proxy(cl.ring, config={"admin-token": "s3cret"})
     port = int(p.admin.rsplit(":", 1)[1])
+    wait_until(lambda: port_open(port), START_TIMEOUT, "the admin port")
     for path in ("/", "/stats"):
         eq(http(port, path)[0], 401, "GET %s without the token" % path)
         eq(http(port, path, auth="Bearer s3cret")[0], 200, "GET %s with the token" % path)
-    p.stop()
+    eq(p.stop(), 0, "exit status")
 
 
 def test_screenshot_is_kept():
@@ -100,6 +102,10 @@ def test_screenshot_is_kept():
     res = chromium("--screenshot=" + SCREENSHOT, "--window-size=1100,700", cl.url)
     eq(res.returncode, 0, "chromium --screenshot: %s" % res.stderr[-2000:])
     check(os.path.getsize(SCREENSHOT) > 10000, "a screenshot in %s" % SCREENSHOT)
+
+
+def test_proxy_exits_cleanly():
+    eq(cluster().proxy.stop(), 0, "ringproxy's exit status")
 
 
 run(globals())
