@@ -9,8 +9,8 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (START_TIMEOUT, TOP_BUILDDIR, Cluster, Proxy, check, eq,  # noqa: E402
-                       http, lazy, port_open, run, run_cmd, tmpdir, wait_until)
+from proxytest import (START_TIMEOUT, TOP_BUILDDIR, Cluster, Proxy, RawClient,  # noqa: E402
+                       check, eq, http, lazy, port_open, run, run_cmd, tmpdir, wait_until)
 
 VNODES = 1024
 RO = [4, 5]
@@ -102,6 +102,29 @@ def test_screenshot_is_kept():
     res = chromium("--screenshot=" + SCREENSHOT, "--window-size=1100,700", cl.url)
     eq(res.returncode, 0, "chromium --screenshot: %s" % res.stderr[-2000:])
     check(os.path.getsize(SCREENSHOT) > 10000, "a screenshot in %s" % SCREENSHOT)
+
+
+def test_a_dead_pnode_shows_down():
+    cl = cluster()
+    dead = cl.servers[0]
+    key = cl.pnode_keys("page:", 1)[dead.pnode][0]
+    dead.stop()
+    c = RawClient(cl.proxy.port)
+    wait_until(lambda: c.call("GET", key) and
+               json.loads(http(cl.aport, "/stats")[1])["pnodes"][dead.pnode]["up"] == 0,
+               10, "%s to be down in /stats" % dead.pnode)
+    c.close()
+    res = chromium("--dump-dom", cl.url)
+    eq(res.returncode, 0, "chromium --dump-dom: %s" % res.stderr[-2000:])
+    for s in cl.servers:
+        m = re.search(r'<tr id="pnode-%s"><td>[^<]*</td><td class="(\w+)">(\w+)</td>'
+                      % re.escape(s.pnode), res.stdout)
+        check(m is not None, "row of %s" % s.pnode)
+        want = "down" if s is dead else "up"
+        eq((m.group(1), m.group(2)), (want, want), "state of %s" % s.pnode)
+    res = chromium("--screenshot=" + SCREENSHOT.replace(".png", "-down.png"),
+                   "--window-size=1100,700", cl.url)
+    eq(res.returncode, 0, "chromium --screenshot: %s" % res.stderr[-2000:])
 
 
 def test_proxy_exits_cleanly():
