@@ -8,18 +8,23 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
 
 #include "admin.h"
 #include "auth.h"
+#include "dbsize.h"
 #include "json.h"
+#include "procstat.h"
 #include "ring.h"
 #include "ringref.h"
+#include "statuspage.h"
 
 struct admin {
     proxy_t *proxy;
     struct evhttp *http;
+    dbsize_t *dbsize;
 };
 
 typedef struct {
@@ -96,7 +101,7 @@ static void admin_ring(struct evhttp_request *req, admin_t *a, struct evbuffer *
 /* name, help, type, value: one table for /metrics and /stats. Room for
  * every sample admin_metrics makes (test_proxy_reload checks that /stats
  * has as many as /metrics). */
-#define ADMIN_METRICS 48
+#define ADMIN_METRICS 64
 
 typedef struct {
     const char *name;
@@ -104,15 +109,48 @@ typedef struct {
     const char *type;
     const char *labels;
     uint64_t value;
+    double real;               /* the value, when is_real */
+    int is_real;
 } admin_metric_t;
+
+/* Vnodes whose data marks them read-only ("ro") or migrating (data
+ * "migrating ...", shared/design/resharding.md). */
+static void admin_vnode_states(const ring_t *r, uint64_t *ro, uint64_t *migrating)
+{
+    size_t n = 0;
+    uint32_t *data = ring_data_vnodes(r, &n);
+    *ro = *migrating = 0;
+    for (size_t i = 0; data != NULL && i < n; i++) {
+        const char *d = ring_vnode_data(r, data[i]);
+        if (d != NULL && strcmp(d, "ro") == 0)
+            (*ro)++;
+        else if (d != NULL && strncmp(d, "migrating", 9) == 0)
+            (*migrating)++;
+    }
+    free(data);
+}
 
 static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
 {
     admin_totals_t t;
+    procstat_t ps;
+    uint64_t ro = 0, migrating = 0, vnodes = 0;
+    int reload_ok;
+    int64_t reload_time;
     size_t n = 0;
     admin_sum(p, &t);
+    procstat_read(&ps);
+    stats_last_reload(&reload_ok, &reload_time);
+    ringref_t *rr = ringref_acquire();
+    if (rr != NULL) {
+        vnodes = ring_vnode_count(rr->ring);
+        admin_vnode_states(rr->ring, &ro, &migrating);
+    }
+    ringref_release(rr);
 #define M(nm, hp, ty, lb, v) \
-    if (n < cap) m[n++] = (admin_metric_t){ nm, hp, ty, lb, v }
+    if (n < cap) m[n++] = (admin_metric_t){ nm, hp, ty, lb, v, 0, 0 }
+#define MR(nm, hp, ty, v) \
+    if (n < cap) m[n++] = (admin_metric_t){ nm, hp, ty, "", 0, v, 1 }
     /* Error counts were summed after the totals, so they may be newer:
      * never let ok go below zero. */
 #define REQ(cl, lb, help) \
@@ -156,30 +194,157 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     M("ringproxy_reloads_total", NULL, NULL, "result=\"failed\"",
       __atomic_load_n(&p->reloads_failed, __ATOMIC_RELAXED));
     M("ringproxy_workers", "Worker threads.", "gauge", "", (uint64_t)p->nworkers);
+    M("ringproxy_ring_vnodes", "Vnodes in the ring in force.", "gauge", "", vnodes);
+    M("ringproxy_ro_vnodes", "Vnodes marked read-only in the ring in force.", "gauge", "", ro);
+    M("ringproxy_migrating_vnodes", "Vnodes marked migrating in the ring in force.", "gauge", "",
+      migrating);
+    M("ringproxy_build_info", "The version this proxy was built from.", "gauge",
+      "version=\"" RINGPROXY_VERSION "\",libevent=\"" LIBEVENT_VERSION "\"", 1);
+    M("ringproxy_last_reload_success", "Whether the last ring load (the start counts) worked.",
+      "gauge", "", (uint64_t)reload_ok);
+    M("ringproxy_last_reload_timestamp_seconds", "When the last ring load was tried.", "gauge", "",
+      (uint64_t)reload_time);
+    M("process_open_fds", "Number of open file descriptors.", "gauge", "", ps.open_fds);
+    M("process_max_fds", "Maximum number of open file descriptors.", "gauge", "", ps.max_fds);
+    M("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", "",
+      ps.resident_bytes);
+    MR("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",
+       ps.cpu_seconds);
+    MR("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+       "gauge", ps.start_time);
+#undef MR
 #undef M
     return n;
 }
 
+/* The per-pnode figures that come from the ring in force and from
+ * outside the workers (keys, up), for /metrics and /stats alike. */
+typedef struct {
+    const ring_t *ring;
+    const dbsize_t *dbsize;
+    uint64_t keys_total;
+    int keys_known;            /* every pnode's DBSIZE is known */
+} admin_ring_ctx_t;
+
+/* The value for pnode name (idx in the ring, -1 if it left the ring),
+ * whose summed counters are sum; -1 for no sample. */
+typedef int (*admin_pnode_value_t)(const admin_ring_ctx_t *c, long idx, const char *name,
+                                   const stats_pnode_slot_t *sum, double *v);
+
+static int admin_pnode_vnodes(const admin_ring_ctx_t *c, long idx, const char *name,
+                              const stats_pnode_slot_t *sum, double *v)
+{
+    (void)name;
+    (void)sum;
+    *v = idx < 0 ? 0 : ring_pnode_vnode_count(c->ring, (size_t)idx);
+    return 0;
+}
+
+static int admin_pnode_vnodes_ratio(const admin_ring_ctx_t *c, long idx, const char *name,
+                                    const stats_pnode_slot_t *sum, double *v)
+{
+    uint32_t total = ring_vnode_count(c->ring);
+    admin_pnode_vnodes(c, idx, name, sum, v);
+    *v = total > 0 ? *v / total : 0;
+    return 0;
+}
+
+static int admin_pnode_keys(const admin_ring_ctx_t *c, long idx, const char *name,
+                            const stats_pnode_slot_t *sum, double *v)
+{
+    uint64_t keys;
+    (void)idx;
+    (void)sum;
+    if (c->dbsize == NULL || dbsize_get(c->dbsize, name, &keys) < 0)
+        return -1;
+    *v = (double)keys;
+    return 0;
+}
+
+/* Only when every pnode answered: a share of a partial total misleads. */
+static int admin_pnode_keys_ratio(const admin_ring_ctx_t *c, long idx, const char *name,
+                                  const stats_pnode_slot_t *sum, double *v)
+{
+    if (idx < 0 || !c->keys_known || admin_pnode_keys(c, idx, name, sum, v) < 0)
+        return -1;
+    *v = c->keys_total > 0 ? *v / (double)c->keys_total : 0;
+    return 0;
+}
+
+/* Up until a worker fails to reach it, and again once all that did have. */
+static int admin_pnode_up(const admin_ring_ctx_t *c, long idx, const char *name,
+                          const stats_pnode_slot_t *sum, double *v)
+{
+    (void)c;
+    (void)idx;
+    (void)name;
+    *v = sum == NULL || !sum->down;
+    return 0;
+}
+
 /* The per-pnode families: a counter or gauge read at off in the summed
- * slot, or the latency histogram. */
+ * slot, the latency histogram, or (value set) a figure of the ring in
+ * force, the pnodes or their up/down state. */
 typedef struct {
     const char *name, *help, *type;
     size_t off;
+    admin_pnode_value_t value;
 } admin_pnode_family_t;
 
 static const admin_pnode_family_t admin_pnode_families[] = {
     { "ringproxy_pnode_requests_total", "Requests sent to each pnode.", "counter",
-      offsetof(stats_pnode_slot_t, requests) },
+      offsetof(stats_pnode_slot_t, requests), NULL },
     { "ringproxy_pnode_errors_total", "Error replies the proxy made for each pnode.", "counter",
-      offsetof(stats_pnode_slot_t, errors) },
+      offsetof(stats_pnode_slot_t, errors), NULL },
     { "ringproxy_pnode_inflight", "Requests awaiting each pnode's reply.", "gauge",
-      offsetof(stats_pnode_slot_t, inflight) },
+      offsetof(stats_pnode_slot_t, inflight), NULL },
     { "ringproxy_pnode_connects_total",
       "Connections opened to each pnode (reconnects included).", "counter",
-      offsetof(stats_pnode_slot_t, connects) },
+      offsetof(stats_pnode_slot_t, connects), NULL },
     { "ringproxy_pnode_latency_seconds", "Time from sending to each pnode to its reply.",
-      "histogram", 0 },
+      "histogram", 0, NULL },
+    { "ringproxy_pnode_vnodes", "Vnodes each pnode holds in the ring in force.", "gauge", 0,
+      admin_pnode_vnodes },
+    { "ringproxy_pnode_vnodes_ratio", "Each pnode's share of the ring's vnodes.", "gauge", 0,
+      admin_pnode_vnodes_ratio },
+    { "ringproxy_pnode_keys", "Keys on each pnode (its DBSIZE, asked every few seconds).",
+      "gauge", 0, admin_pnode_keys },
+    { "ringproxy_pnode_keys_ratio", "Each pnode's share of the keys on all pnodes.", "gauge", 0,
+      admin_pnode_keys_ratio },
+    { "ringproxy_pnode_up", "Whether each pnode is up (0 while a worker finds it down).",
+      "gauge", 0, admin_pnode_up },
 };
+
+#define ADMIN_NFAMILIES (sizeof(admin_pnode_families) / sizeof(admin_pnode_families[0]))
+
+static void admin_ring_ctx(const admin_t *a, const ring_t *r, admin_ring_ctx_t *c)
+{
+    uint64_t keys;
+    c->ring = r;
+    c->dbsize = a->dbsize;
+    c->keys_total = 0;
+    c->keys_known = a->dbsize != NULL;
+    for (size_t i = 0; c->keys_known && i < ring_pnode_count(r); i++) {
+        c->keys_known = dbsize_get(a->dbsize, ring_pnode_name(r, i), &keys) == 0;
+        c->keys_total += c->keys_known ? keys : 0;
+    }
+}
+
+/* One ring-derived family, in the ring's pnode order. */
+static void admin_ring_prom(struct evbuffer *out, const admin_pnode_family_t *fam,
+                            const admin_ring_ctx_t *c)
+{
+    for (size_t i = 0; i < ring_pnode_count(c->ring); i++) {
+        const char *name = ring_pnode_name(c->ring, i);
+        stats_pnode_slot_t sum;
+        double v;
+        int have = stats_pnode_get(name, &sum) == 0;
+        if (fam->value(c, (long)i, name, have ? &sum : NULL, &v) == 0)
+            evbuffer_add_printf(out, "%s{pnode=\"%s\"} %.15g\n", fam->name, name, v);
+    }
+}
+
+
 
 /* One family of per-pnode samples; a family's lines must stay together. */
 typedef struct {
@@ -215,18 +380,46 @@ static void admin_pnode_prom(const char *name, const stats_pnode_slot_t *s, void
     evbuffer_add_printf(out, "%s_count{pnode=\"%s\"} %llu\n", fam, name, (unsigned long long)cum);
 }
 
+typedef struct {
+    struct evbuffer *out;
+    const admin_ring_ctx_t *ctx;
+} admin_json_arg_t;
+
 static void admin_pnode_json(const char *name, const stats_pnode_slot_t *s, void *arg)
 {
-    struct evbuffer *out = arg;
+    const admin_json_arg_t *ja = arg;
+    struct evbuffer *out = ja->out;
     uint64_t replies = 0;
     for (size_t b = 0; b <= STATS_LAT_BUCKETS; b++)
         replies += s->lat[b];
     evbuffer_add_printf(out, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,\"inflight\":%llu,"
-                        "\"connects\":%llu,\"replies\":%llu,\"latency_sum_us\":%llu}",
+                        "\"connects\":%llu,\"replies\":%llu,\"latency_sum_us\":%llu",
                         evbuffer_get_length(out) > 0 ? "," : "",
                         name, (unsigned long long)s->requests, (unsigned long long)s->errors,
                         (unsigned long long)s->inflight, (unsigned long long)s->connects,
                         (unsigned long long)replies, (unsigned long long)s->lat_sum_us);
+    long idx = ring_pnode_find(ja->ctx->ring, name);
+    for (size_t f = 0; f < ADMIN_NFAMILIES; f++) {
+        const admin_pnode_family_t *fam = &admin_pnode_families[f];
+        double v;
+        const char *key = fam->name + strlen("ringproxy_pnode_");
+        if (fam->value == NULL)
+            continue;
+        if (fam->value(ja->ctx, idx, name, s, &v) == 0)
+            evbuffer_add_printf(out, ",\"%s\":%.15g", key, v);
+        else
+            evbuffer_add_printf(out, ",\"%s\":null", key);
+    }
+    evbuffer_add_printf(out, "}");
+}
+
+/* A sample's value in the text format and in JSON alike. */
+static void admin_metric_value(struct evbuffer *out, const admin_metric_t *m)
+{
+    if (m->is_real)
+        evbuffer_add_printf(out, "%.15g", m->real);
+    else
+        evbuffer_add_printf(out, "%llu", (unsigned long long)m->value);
 }
 
 static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbuffer *out)
@@ -238,18 +431,27 @@ static void admin_prometheus(struct evhttp_request *req, admin_t *a, struct evbu
             evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[i].name, m[i].help,
                                 m[i].name, m[i].type);
         if (m[i].labels[0] != '\0')
-            evbuffer_add_printf(out, "%s{%s} %llu\n", m[i].name, m[i].labels,
-                                (unsigned long long)m[i].value);
+            evbuffer_add_printf(out, "%s{%s} ", m[i].name, m[i].labels);
         else
-            evbuffer_add_printf(out, "%s %llu\n", m[i].name, (unsigned long long)m[i].value);
+            evbuffer_add_printf(out, "%s ", m[i].name);
+        admin_metric_value(out, &m[i]);
+        evbuffer_add_printf(out, "\n");
     }
-    for (size_t f = 0; f < sizeof(admin_pnode_families) / sizeof(admin_pnode_families[0]); f++) {
+    ringref_t *rr = ringref_acquire();
+    admin_ring_ctx_t c;
+    if (rr != NULL)
+        admin_ring_ctx(a, rr->ring, &c);
+    for (size_t f = 0; f < ADMIN_NFAMILIES; f++) {
         const admin_pnode_family_t *fam = &admin_pnode_families[f];
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
                             fam->type);
         admin_pnode_arg_t pa = { out, fam };
-        stats_pnode_each(admin_pnode_prom, &pa);
+        if (fam->value == NULL)
+            stats_pnode_each(admin_pnode_prom, &pa);
+        else if (rr != NULL)
+            admin_ring_prom(out, fam, &c);
     }
+    ringref_release(rr);
     admin_reply(req, 200, "text/plain; version=0.0.4", out);
 }
 
@@ -259,24 +461,34 @@ static void admin_stats(struct evhttp_request *req, admin_t *a, struct evbuffer 
     size_t n = admin_metrics(a->proxy, m, ADMIN_METRICS);
     evbuffer_add_printf(out, "{");
     for (size_t i = 0; i < n; i++) {
-        /* ringproxy_x_total{a="y",b="z"} -> "x_total_y_z" */
+        /* ringproxy_x_total{a="y",b="z"} -> "x_total_y_z"; process_x stays. */
         char key[128];
-        size_t k = (size_t)snprintf(key, sizeof(key), "%s", m[i].name + strlen("ringproxy_"));
+        const char *base = m[i].name;
+        if (strncmp(base, "ringproxy_", 10) == 0)
+            base += 10;
+        size_t k = (size_t)snprintf(key, sizeof(key), "%s", base);
         for (const char *q = strchr(m[i].labels, '"'); q != NULL && k < sizeof(key);
              q = strchr(strchr(q + 1, '"') + 1, '"')) {
             const char *end = strchr(q + 1, '"');
             k += (size_t)snprintf(key + k, sizeof(key) - k, "_%.*s", (int)(end - q - 1), q + 1);
         }
-        evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "", key, (unsigned long long)m[i].value);
+        evbuffer_add_printf(out, "%s\"%s\":", i ? "," : "", key);
+        admin_metric_value(out, &m[i]);
     }
     struct evbuffer *pn = evbuffer_new();
-    if (pn != NULL) {
-        stats_pnode_each(admin_pnode_json, pn);
+    ringref_t *rr = ringref_acquire();
+    if (pn != NULL && rr != NULL) {
+        admin_ring_ctx_t c;
+        admin_ring_ctx(a, rr->ring, &c);
+        admin_json_arg_t ja = { pn, &c };
+        stats_pnode_each(admin_pnode_json, &ja);
         evbuffer_add_printf(out, ",\"pnodes\":{");
         evbuffer_add_buffer(out, pn);
         evbuffer_add_printf(out, "}");
-        evbuffer_free(pn);
     }
+    ringref_release(rr);
+    if (pn != NULL)
+        evbuffer_free(pn);
     evbuffer_add_printf(out, "}\n");
     admin_reply(req, 200, "application/json", out);
 }
@@ -339,6 +551,9 @@ static void admin_cb(struct evhttp_request *req, void *arg)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
         evbuffer_add_printf(out, "{\"error\":\"missing or wrong bearer token\"}\n");
         admin_reply(req, 401, "application/json", out);
+    } else if (method == EVHTTP_REQ_GET && strcmp(path, "/") == 0) {
+        evbuffer_add(out, statuspage_html, strlen(statuspage_html));
+        admin_reply(req, 200, "text/html; charset=utf-8", out);
     } else if (method == EVHTTP_REQ_GET && strcmp(path, "/health") == 0)
         admin_health(req, a, out);
     else if (method == EVHTTP_REQ_GET && strcmp(path, "/ring") == 0)
@@ -350,7 +565,7 @@ static void admin_cb(struct evhttp_request *req, void *arg)
     else if (method == EVHTTP_REQ_POST && strcmp(path, "/reload") == 0)
         admin_reload(req, a, out);
     else
-        evhttp_send_error(req, 404, "GET /health /ring /stats /metrics, POST /reload");
+        evhttp_send_error(req, 404, "GET / /health /ring /stats /metrics, POST /reload");
     evbuffer_free(out);
 }
 
@@ -376,6 +591,8 @@ admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
         return NULL;
     }
     a->proxy = p;
+    /* Without key counts the rest still works. */
+    a->dbsize = dbsize_new(p->base, p->cfg.backend_password);
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(a->http, admin_cb, a);
     if (evhttp_bind_socket(a->http, host, (uint16_t)port) < 0) {
@@ -394,5 +611,6 @@ void admin_free(admin_t *a)
         return;
     if (a->http != NULL)
         evhttp_free(a->http);
+    dbsize_free(a->dbsize);
     free(a);
 }

@@ -117,6 +117,8 @@ static void backend_close(backend_t *b)
 
 void server_free(server_t *s)
 {
+    /* A pnode leaving the ring while down is no longer down for us. */
+    stats_pnode_mark(s->st, 0);
     for (int i = 0; i < s->nconns; i++) {
         backend_close(&s->conns[i]);
         backend_fail_all(&s->conns[i], "proxy shutting down");
@@ -138,8 +140,12 @@ size_t server_inflight(const server_t *s)
 static void server_mark_down(server_t *s, const char *reason)
 {
     const config_t *cfg = s->worker->cfg;
-    if (!s->down)
+    /* Once per pnode, by the first worker to see it; the others at debug. */
+    if (stats_pnode_mark(s->st, 1))
         log_warn("backend down pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    else if (!s->down)
+        log_debug("backend down for worker pnode=%s worker=%d reason=\"%s\"", s->name,
+                  s->worker->id, reason);
     s->down = 1;
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : CONFIG_GET(cfg->reconnect_min_ms);
     if (s->backoff_ms > CONFIG_GET(cfg->reconnect_max_ms))
@@ -155,8 +161,10 @@ static void backend_up(backend_t *b)
 {
     server_t *s = b->server;
     b->answered = 1;
-    if (s->down || s->backoff_ms)
-        log_info("backend up pnode=%s worker=%d", s->name, s->worker->id);
+    if (stats_pnode_mark(s->st, 0))
+        log_info("backend up again pnode=%s worker=%d", s->name, s->worker->id);
+    else if (s->down)
+        log_debug("backend up for worker pnode=%s worker=%d", s->name, s->worker->id);
     s->down = 0;
     s->backoff_ms = 0;
 }

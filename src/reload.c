@@ -12,6 +12,7 @@
 #include "proxy.h"
 #include "ring.h"
 #include "ringref.h"
+#include "stats.h"
 
 /* A ring-tool holding the image open is normal and brief. */
 #define RELOAD_LOCK_TRIES 4
@@ -189,6 +190,7 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
         ring_free(r);
         ringref_release(cur);
         __atomic_add_fetch(&p->reloads_failed, 1, __ATOMIC_RELAXED);
+        stats_reload(0);
         log_warn("ring reload failed dir=%s generation=%llu reason=\"%s\"", p->cfg.ring,
                  (unsigned long long)proxy_generation(), err);
         return -1;
@@ -205,6 +207,7 @@ int proxy_reload(proxy_t *p, char *err, size_t errlen)
     reload_report(p, cur);
     ringref_release(cur);
     __atomic_add_fetch(&p->reloads_ok, 1, __ATOMIC_RELAXED);
+    stats_reload(1);
     p->last_reload_ms = t2 - t0;
     log_info("ring reloaded dir=%s generation=%llu ms=%lld switch_ms=%lld", p->cfg.ring,
              (unsigned long long)proxy_generation(), (long long)(t2 - t0), (long long)(t2 - t1));

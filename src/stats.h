@@ -43,12 +43,16 @@ typedef struct stats_pnode_slot {
     uint64_t connects;         /* connections opened (attempts) */
     uint64_t lat[STATS_LAT_BUCKETS + 1]; /* replies by latency bucket; last = +Inf */
     uint64_t lat_sum_us;
+    /* Not summed: this worker's view of the pnode, and its entry. */
+    int down;
+    struct stats_pnode *pnode;
 } __attribute__((aligned(64))) stats_pnode_slot_t;
 
 typedef struct stats_pnode {
     struct stats_pnode *next;
     char *name;
     stats_pnode_slot_t *slots;
+    int ndown;                 /* workers that saw it down (atomic) */
 } stats_pnode_t;
 
 int stats_init(int nworkers);
@@ -59,6 +63,17 @@ void stats_free(void);
 stats_pnode_slot_t *stats_pnode_slot(const char *name, int worker);
 /* Records one reply that took us microseconds. Worker thread only. */
 void stats_pnode_latency(stats_pnode_slot_t *s, uint64_t us);
+/* Records that this worker found the pnode down (or up). Returns 1 when
+ * that changed the pnode's state as all workers see it: the first worker
+ * to find it down, or the last to find it up again, so that the change is
+ * logged once per pnode and not once per worker. */
+int stats_pnode_mark(stats_pnode_slot_t *s, int down);
+/* The pnode's slots summed into sum; -1 if no worker has set it up yet.
+ * In a sum, down is whether any worker finds the pnode down. */
+int stats_pnode_get(const char *name, stats_pnode_slot_t *sum);
+/* The outcome of a ring load; the start counts as one. */
+void stats_reload(int ok);
+void stats_last_reload(int *ok, int64_t *unix_time);
 /* Calls fn for every pnode with its slots summed, under the lock. */
 void stats_pnode_each(void (*fn)(const char *name, const stats_pnode_slot_t *sum, void *arg),
                       void *arg);

@@ -345,6 +345,39 @@ def http(port, path, method="GET", auth=None):
         return e.code, e.read().decode(), e.headers
 
 
+def check_prometheus(text):
+    """promtool's check (tools/deps.sh installs Debian's prometheus, which
+    has it), then the text format's rules: each family's samples in one
+    group after its TYPE line, values numbers, histogram buckets
+    cumulative."""
+    promtool = shutil.which("promtool")
+    check(promtool is not None, "promtool is installed (Debian package prometheus)")
+    res = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    check(res.returncode == 0 and not res.stdout.strip(),
+          "promtool check metrics: %s" % res.stdout.decode(errors="replace"))
+    typed, seen, current = {}, set(), None
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            check(name not in typed, "one TYPE for %s" % name)
+            typed[name] = kind
+            continue
+        if line.startswith("#") or not line:
+            continue
+        name = line.split("{")[0].split(" ")[0]
+        value = float(line.rsplit(" ", 1)[1])
+        family = next((f for f in typed if name == f or
+                       (typed[f] == "histogram" and name in (f + "_bucket", f + "_sum", f + "_count"))),
+                      None)
+        check(family is not None, "sample %s has a TYPE" % name)
+        if family != current:
+            check(family not in seen, "family %s in one group" % family)
+            seen.add(family)
+            current = family
+        check(value >= 0, "value of %s" % name)
+
+
 class Proxy:
     """A running ringproxy; stderr goes to a file shown when a test fails."""
 

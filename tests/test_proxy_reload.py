@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,9 +20,10 @@ import types
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (HOST, START_TIMEOUT, Err, Proxy, RawClient, RedisServer,  # noqa: E402
-                       Status, assert_readonly, check, encode_all, eq, free_port, get_nodes,
-                       hold_ring, http, kill, lazy, make_ring, mkring, port_open, ring_info,
-                       ring_tool, run, set_data, tmpdir, vnode_owners, wait_until)
+                       Status, assert_readonly, check, check_prometheus, encode_all, eq,
+                       free_port, get_nodes, hold_ring, http, kill, lazy, make_ring, mkring,
+                       port_open, ring_info, ring_tool, run, set_data, tmpdir, vnode_owners,
+                       wait_until)
 
 VNODES = 1024
 KEYS = ["after:%d" % i for i in range(300)]
@@ -91,39 +91,6 @@ class Load(threading.Thread):
             c.close()
         except Exception as e:  # a dropped connection
             self.errors.append("%s: %s" % (type(e).__name__, e))
-
-
-def check_prometheus(text):
-    """promtool's check (tools/deps.sh installs Debian's prometheus, which
-    has it), then the text format's rules: each family's samples in one
-    group after its TYPE line, values numbers, histogram buckets
-    cumulative."""
-    promtool = shutil.which("promtool")
-    check(promtool is not None, "promtool is installed (Debian package prometheus)")
-    res = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    check(res.returncode == 0 and not res.stdout.strip(),
-          "promtool check metrics: %s" % res.stdout.decode(errors="replace"))
-    typed, seen, current = {}, set(), None
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            check(name not in typed, "one TYPE for %s" % name)
-            typed[name] = kind
-            continue
-        if line.startswith("#") or not line:
-            continue
-        name = line.split("{")[0].split(" ")[0]
-        value = float(line.rsplit(" ", 1)[1])
-        family = next((f for f in typed if name == f or
-                       (typed[f] == "histogram" and name in (f + "_bucket", f + "_sum", f + "_count"))),
-                      None)
-        check(family is not None, "sample %s has a TYPE" % name)
-        if family != current:
-            check(family not in seen, "family %s in one group" % family)
-            seen.add(family)
-            current = family
-        check(value >= 0, "value of %s" % name)
 
 
 def test_admin_endpoints_at_start():
