@@ -129,15 +129,6 @@ def test_client_setinfo_and_no_touch_as_redis_7_2():
     c.close()
 
 
-def test_redis_py_client_name_connects():
-    for what, port in (("redis-server", direct().port), ("ringproxy", cluster().proxy.port)):
-        r = redis.Redis(host=HOST, port=port, client_name="x", socket_timeout=IO_TIMEOUT)
-        eq(r.client_getname(), "x", "%s: name" % what)
-        r.set("hs:name", "v")
-        eq(r.get("hs:name"), b"v", "%s: SET then GET" % what)
-        r.close()
-
-
 def test_time_is_the_proxy_clock():
     c = cluster().raw()
     before = time.time()
