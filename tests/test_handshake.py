@@ -213,8 +213,8 @@ def test_info_sections():
     c = cl.raw()
     full = c.call("INFO")
     titles = [ln for ln in full.decode().split("\r\n") if ln.startswith("# ")]
-    eq(titles, ["# Server", "# Clients", "# Persistence", "# Stats", "# Replication",
-                "# Cluster", "# Keyspace", "# Pnodes"], "INFO's sections")
+    eq(titles, ["# Server", "# Clients", "# Memory", "# Persistence", "# Stats",
+                "# Replication", "# Cluster", "# Keyspace", "# Pnodes"], "INFO's sections")
     info = info_dict(full)
     eq(info["redis_version"], "7.0.15", "redis_version")
     eq(info["process_id"], str(cl.proxy.proc.pid), "process_id is the proxy's")
@@ -226,6 +226,9 @@ def test_info_sections():
     eq(info["pnodes"], "2", "pnodes")
     pn = sorted(re.match(r"name=([^,]+),", info[k]).group(1) for k in ("pnode0", "pnode1"))
     eq(pn, sorted(s.pnode for s in cl.servers), "each pnode named in INFO pnodes")
+    mem = [int(re.search(r",used_memory=(\d+)", info[k]).group(1)) for k in ("pnode0", "pnode1")]
+    check(all(m > 0 for m in mem), "each pnode's used_memory: %r" % mem)
+    eq(info["used_memory"], str(sum(mem)), "used_memory is the pnodes' sum")
     server = c.call("INFO", "server")
     check(server.startswith(b"# Server\r\nredis_version:") and b"# Clients" not in server,
           "INFO server holds that section only: %r" % server[:60])
@@ -245,6 +248,33 @@ NOAUTH_SCENARIO = [
     ("AUTH", PASS), ("PING",), ("CLIENT", "SETNAME", "n"), ("RESET",), ("CLIENT", "GETNAME"),
     ("AUTH", PASS), ("CLIENT", "GETNAME"), ("QUIT",),
 ]
+
+
+def test_info_keyspace_summed_over_pnodes():
+    cl = Cluster(n=2, vnodes=64)
+    keys = {pnode: ks for pnode, ks in cl.pnode_keys("ks:", 3).items()}
+    r = cl.client()
+    for ks in keys.values():
+        for k in ks:
+            r.set(k, "v")
+    r.expire(next(iter(keys.values()))[0], 1000)
+    r.close()
+    c = cl.raw()
+    info = info_dict(c.call("INFO", "keyspace"))
+    direct_keys = sum(s.client().dbsize() for s in cl.servers)
+    eq(direct_keys, 6, "keys on the pnodes")
+    check(info.get("db0", "").startswith("keys=6,expires=1,avg_ttl="),
+          "db0 summed over both pnodes: %r" % info)
+    # A pnode down: still answered, that pnode marked down and left out.
+    cl.servers[0].stop()
+    info = info_dict(c.call("INFO"))
+    down = [k for k in ("pnode0", "pnode1") if ",status=down" in info[k]]
+    eq(len(down), 1, "one pnode down in %r" % info)
+    eq(info["redis_version"], "7.0.15", "redis_version from the pnode still up")
+    check(info["db0"].startswith("keys=3,"), "db0 of the pnode up: %r" % info["db0"])
+    eq(c.call("PING"), Status("PONG"), "connection usable")
+    c.close()
+    eq(cl.proxy.stop(), 0, "proxy exit status")
 
 
 def test_noauth_gate_as_redis():
