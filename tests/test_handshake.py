@@ -5,13 +5,15 @@ direct redis-server and through the proxy, and the replies are compared."""
 
 import os
 import re
+import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import redis  # noqa: E402
-from proxytest import (HOST, IO_TIMEOUT, Cluster, Err, RawClient, RedisServer,  # noqa: E402
-                       Status, assert_err, check, eq, lazy, run)
+from proxytest import (HOST, IO_TIMEOUT, Cluster, Err, Proxy, RawClient,  # noqa: E402
+                       RedisServer, Status, assert_err, check, eq, lazy, make_ring, run)
 
 PASS = "hs pass"
 NOAUTH = "NOAUTH Authentication required."
@@ -275,6 +277,71 @@ def test_info_keyspace_summed_over_pnodes():
     eq(c.call("PING"), Status("PONG"), "connection usable")
     c.close()
     eq(cl.proxy.stop(), 0, "proxy exit status")
+
+
+class OldPnode:
+    """A loopback server that answers INFO as a Redis 6.2.14 would (and +OK
+    to anything else): a pnode older than the real ones."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind((HOST, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(IO_TIMEOUT)
+        self.pnode = "tcp://%s:%d" % self.sock.getsockname()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        except OSError:
+            return
+
+    def _serve(self, conn):
+        text = b"# Server\r\nredis_version:6.2.14\r\n\r\n# Memory\r\nused_memory:1000\r\n"
+        conn.settimeout(IO_TIMEOUT)
+        buf = b""
+        try:
+            for _ in range(1000):  # bounded: a test sends a handful
+                while b"\r\n" not in buf:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    buf += data
+                n = int(buf[1:buf.index(b"\r\n")])
+                parts = buf.split(b"\r\n")
+                while len(parts) < 2 + 2 * n:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    buf += data
+                    parts = buf.split(b"\r\n")
+                name = parts[2].upper()
+                buf = b"\r\n".join(parts[1 + 2 * n:])
+                conn.sendall(b"$%d\r\n%s\r\n" % (len(text), text) if name == b"INFO"
+                             else b"+OK\r\n")
+        except (OSError, ValueError):
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_info_redis_version_is_the_oldest_pnodes():
+    real, old = RedisServer(), OldPnode()
+    proxy = Proxy(make_ring([real.pnode, old.pnode], vnodes=16), threads=1)
+    c = proxy.raw()
+    info = info_dict(c.call("INFO", "server", "memory"))
+    eq(info["redis_version"], "6.2.14", "redis_version: the older pnode's")
+    check(int(info["used_memory"]) > 1000, "used_memory adds both: %r" % info["used_memory"])
+    c.close()
+    eq(proxy.stop(), 0, "proxy exit status")
+    old.close()
+    real.stop()
 
 
 def test_noauth_gate_as_redis():
