@@ -136,29 +136,38 @@ static int clientcmd_valid_name(const char *s, size_t len)
     return 1;
 }
 
-static void clientcmd_setname(CLIENTCMD_ARGS)
+int clientcmd_check_name(request_t *r, const char *s, size_t len)
 {
-    (void)argc;
-    const char *s = base + args[2].off;
-    size_t len = args[2].len;
-    if (!clientcmd_valid_name(s, len)) {
-        request_error(r, "ERR Client names cannot contain spaces, newlines or special "
-                         "characters.");
-        return;
-    }
+    if (clientcmd_valid_name(s, len))
+        return 0;
+    request_error(r, "ERR Client names cannot contain spaces, newlines or special characters.");
+    return -1;
+}
+
+int clientcmd_set_name(client_t *c, request_t *r, const char *s, size_t len)
+{
     char *name = NULL;
     if (len > 0) {
         name = malloc(len + 1);
         if (name == NULL) {
             request_error(r, "ERR out of memory");
-            return;
+            return -1;
         }
         memcpy(name, s, len);
         name[len] = '\0';
     }
     free(c->name);
     c->name = name;
-    clientcmd_ok(r);
+    return 0;
+}
+
+static void clientcmd_setname(CLIENTCMD_ARGS)
+{
+    (void)argc;
+    const char *s = base + args[2].off;
+    size_t len = args[2].len;
+    if (clientcmd_check_name(r, s, len) == 0 && clientcmd_set_name(c, r, s, len) == 0)
+        clientcmd_ok(r);
 }
 
 /* CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; 7.0.15 lacks it):

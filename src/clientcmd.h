@@ -21,6 +21,11 @@ uint64_t clientcmd_connected(void);
 /* Clients accepted since start (the highest id given). */
 uint64_t clientcmd_accepted(void);
 
+/* Redis's rule for client names; -1 with the error made on r. */
+int clientcmd_check_name(request_t *r, const char *s, size_t len);
+/* c's name from now on (empty: none); -1 with the error made on r. */
+int clientcmd_set_name(client_t *c, request_t *r, const char *s, size_t len);
+
 void clientcmd_handle(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
                       size_t argc);
 

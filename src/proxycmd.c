@@ -131,7 +131,7 @@ static void proxycmd_auth(client_t *c, request_t *r, const char *base, const res
 static void proxycmd_hello(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
                            size_t argc)
 {
-    const resp_arg_t *user = NULL;
+    const resp_arg_t *user = NULL, *name = NULL;
     if (argc >= 2) {
         const char *v = base + args[1].off;
         size_t len = args[1].len;
@@ -146,7 +146,9 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     }
     for (size_t i = 2; i < argc; i++) {
         if (proxycmd_is(base + args[i].off, args[i].len, "setname") && i + 1 < argc) {
-            i++;
+            name = &args[++i];
+            if (clientcmd_check_name(r, base + name->off, name->len) < 0)
+                return;
         } else if (proxycmd_is(base + args[i].off, args[i].len, "auth") && i + 2 < argc) {
             user = &args[i + 1];
             i += 2;
@@ -167,6 +169,8 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
                          "same time");
         return;
     }
+    if (name != NULL && clientcmd_set_name(c, r, base + name->off, name->len) < 0)
+        return;
     evbuffer_add_printf(r->reply, "*14\r\n");
     proxycmd_bulk_str(r->reply, "server");
     proxycmd_bulk_str(r->reply, "ringproxy");
@@ -175,7 +179,7 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     proxycmd_bulk_str(r->reply, "proto");
     evbuffer_add(r->reply, ":2\r\n", 4);
     proxycmd_bulk_str(r->reply, "id");
-    evbuffer_add(r->reply, ":0\r\n", 4);
+    evbuffer_add_printf(r->reply, ":%llu\r\n", (unsigned long long)c->id);
     proxycmd_bulk_str(r->reply, "mode");
     proxycmd_bulk_str(r->reply, "standalone");
     proxycmd_bulk_str(r->reply, "role");

@@ -84,6 +84,19 @@ def test_client_name_subcommands_as_redis():
     same(direct().port, cluster().proxy.port, CLIENT_SCENARIO, "CLIENT")
 
 
+def test_hello_setname_as_redis():
+    same(direct().port, cluster().proxy.port,
+         [("HELLO", "2", "SETNAME", "bad name"), ("CLIENT", "GETNAME"),
+          ("CLIENT", "SETNAME", "old")], "HELLO SETNAME")
+    for port in (direct().port, cluster().proxy.port):
+        c = RawClient(port)
+        hello = c.call("HELLO", "2", "SETNAME", "via-hello")
+        fields = dict(zip(hello[::2], hello[1::2]))
+        eq(fields[b"id"], c.call("CLIENT", "ID"), "HELLO's id is CLIENT ID's")
+        eq(c.call("CLIENT", "GETNAME"), b"via-hello", "name set by HELLO")
+        c.close()
+
+
 def test_client_id_info_and_list():
     cl = cluster()
     a, b = cl.raw(), cl.raw()
