@@ -6,6 +6,8 @@
  * clients) are 0 or NULL, in Redis 7.0's field order.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,28 +94,6 @@ static void clientcmd_line(struct evbuffer *out, const client_t *c, const char *
                         (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000), cmd);
 }
 
-static void clientcmd_reply_lines(request_t *r, client_t *c, int all, const char *cmd)
-{
-    struct evbuffer *lines = evbuffer_new();
-    if (lines == NULL) {
-        request_error(r, "ERR out of memory");
-        return;
-    }
-    if (all) {
-        const client_t *o;
-        TAILQ_FOREACH(o, &c->worker->clients, link)
-            clientcmd_line(lines, o, o == c ? cmd : "NULL");
-    } else {
-        clientcmd_line(lines, c, cmd);
-    }
-    size_t len = evbuffer_get_length(lines);
-    evbuffer_add_printf(r->reply, "$%zu\r\n", len);
-    evbuffer_add_buffer(r->reply, lines);
-    evbuffer_add(r->reply, "\r\n", 2);
-    evbuffer_free(lines);
-    request_done(r);
-}
-
 /* The arguments every subcommand handler gets. */
 #define CLIENTCMD_ARGS client_t *c, request_t *r, const char *base, const resp_arg_t *args, \
                        size_t argc
@@ -122,6 +102,28 @@ static void clientcmd_ok(request_t *r)
 {
     evbuffer_add(r->reply, "+OK\r\n", 5);
     request_done(r);
+}
+
+/* The lines as one bulk string; r is done. */
+static void clientcmd_reply_bulk(request_t *r, struct evbuffer *lines)
+{
+    evbuffer_add_printf(r->reply, "$%zu\r\n", evbuffer_get_length(lines));
+    evbuffer_add_buffer(r->reply, lines);
+    evbuffer_add(r->reply, "\r\n", 2);
+    request_done(r);
+}
+
+/* An id as Redis parses it (a signed 64-bit decimal); -1 if not one. */
+static int clientcmd_parse_id(const char *s, size_t len, long long *out)
+{
+    char buf[24], *end;
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    *out = strtoll(buf, &end, 10);
+    return errno == 0 && *end == '\0' && !isspace((unsigned char)buf[0]) ? 0 : -1;
 }
 
 /* Redis's rule for names (and 7.2's for lib-name): printable ASCII, no
@@ -236,16 +238,69 @@ static void clientcmd_id(CLIENTCMD_ARGS)
 static void clientcmd_info(CLIENTCMD_ARGS)
 {
     (void)base, (void)args, (void)argc;
-    clientcmd_reply_lines(r, c, 0, "client|info");
+    struct evbuffer *lines = evbuffer_new();
+    if (lines == NULL) {
+        request_error(r, "ERR out of memory");
+        return;
+    }
+    clientcmd_line(lines, c, "client|info");
+    clientcmd_reply_bulk(r, lines);
+    evbuffer_free(lines);
+}
+
+/* CLIENT LIST [TYPE type | ID id ...], as Redis 7.0 parses it: the
+ * proxy's clients are all of type normal. */
+static int clientcmd_list_lines(struct evbuffer *lines, CLIENTCMD_ARGS)
+{
+    const client_t *o;
+    int all = argc == 2;
+    if (argc == 4 && proxycmd_is(base + args[2].off, args[2].len, "type")) {
+        const char *t = base + args[3].off;
+        size_t tlen = args[3].len;
+        all = proxycmd_is(t, tlen, "normal");
+        if (!all && !proxycmd_is(t, tlen, "master") && !proxycmd_is(t, tlen, "replica") &&
+            !proxycmd_is(t, tlen, "slave") && !proxycmd_is(t, tlen, "pubsub")) {
+            char buf[129];
+            router_printable(buf, sizeof(buf), t, tlen, 128);
+            request_error(r, "ERR Unknown client type '%s'", buf);
+            return -1;
+        }
+    } else if (argc >= 4 && proxycmd_is(base + args[2].off, args[2].len, "id")) {
+        long long id;
+        for (size_t i = 3; i < argc; i++) {
+            if (clientcmd_parse_id(base + args[i].off, args[i].len, &id) < 0) {
+                request_error(r, "ERR Invalid client ID");
+                return -1;
+            }
+        }
+        for (size_t i = 3; i < argc; i++) {
+            clientcmd_parse_id(base + args[i].off, args[i].len, &id);
+            TAILQ_FOREACH(o, &c->worker->clients, link) {
+                if ((long long)o->id == id)
+                    clientcmd_line(lines, o, o == c ? "client|list" : "NULL");
+            }
+        }
+        return 0;
+    } else if (argc != 2) {
+        request_error(r, "ERR syntax error");
+        return -1;
+    }
+    if (all) {
+        TAILQ_FOREACH(o, &c->worker->clients, link)
+            clientcmd_line(lines, o, o == c ? "client|list" : "NULL");
+    }
+    return 0;
 }
 
 static void clientcmd_list(CLIENTCMD_ARGS)
 {
-    (void)base, (void)args;
-    if (argc > 2)
-        router_unsupported(r, "CLIENT", 6, " with LIST options");
-    else
-        clientcmd_reply_lines(r, c, 1, "client|list");
+    struct evbuffer *lines = evbuffer_new();
+    if (lines == NULL)
+        request_error(r, "ERR out of memory");
+    else if (clientcmd_list_lines(lines, c, r, base, args, argc) == 0)
+        clientcmd_reply_bulk(r, lines);
+    if (lines != NULL)
+        evbuffer_free(lines);
 }
 
 typedef struct clientcmd_sub {

@@ -128,6 +128,26 @@ def test_client_id_info_and_list():
     b.close()
 
 
+def test_client_list_options_as_redis():
+    cmds = [("CLIENT", "LIST", "TYPE", "pubsub"), ("CLIENT", "LIST", "TYPE", "master"),
+            ("CLIENT", "LIST", "TYPE", "replica"), ("CLIENT", "LIST", "TYPE", "slave"),
+            ("CLIENT", "LIST", "TYPE", "nosuch"), ("CLIENT", "LIST", "ID", "x"),
+            ("CLIENT", "LIST", "ID", "99999"), ("CLIENT", "LIST", "ID", "-1"),
+            ("CLIENT", "LIST", "ID", "1", "y"), ("CLIENT", "LIST", "ID"),
+            ("CLIENT", "LIST", "TYPE"), ("CLIENT", "LIST", "nosuch")]
+    same(direct().port, cluster().proxy.port, cmds, "CLIENT LIST options")
+    for port in (direct().port, cluster().proxy.port):
+        c = RawClient(port)
+        me = c.call("CLIENT", "ID")
+        for cmd in (("TYPE", "normal"), ("ID", str(me)), ("ID", str(me), "99999", str(me))):
+            lines = c.call("CLIENT", "LIST", *cmd).decode().splitlines()
+            ids = [int(re.match(r"id=(\d+) ", ln).group(1)) for ln in lines]
+            want = [me, me] if cmd[0] == "ID" and len(cmd) == 4 else [me]
+            check(set(ids) >= {me} and (cmd[0] == "TYPE" or ids == want),
+                  "port %d, CLIENT LIST %r: ids %r" % (port, cmd, ids))
+        c.close()
+
+
 def test_client_setinfo_and_no_touch_as_redis_7_2():
     # Redis 7.0.15 does not know them; redis-py 5 sends SETINFO on connect
     # and 7.2's answers are what newer clients expect.
