@@ -2,7 +2,6 @@
  * proxycmd.c - replies built in the request's own reply buffer.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -329,8 +328,7 @@ static void proxycmd_time(request_t *r)
  * is set); db is always 0 and RESP 2. */
 static void proxycmd_reset(client_t *c, request_t *r)
 {
-    free(c->name);
-    c->name = NULL;
+    clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
     c->authed = !auth_enabled(c->worker->cfg->requirepass);
     evbuffer_add(r->reply, "+RESET\r\n", 8);
     request_done(r);
