@@ -107,9 +107,7 @@ static void clientcmd_ok(request_t *r)
 /* The lines as one bulk string; r is done. */
 static void clientcmd_reply_bulk(request_t *r, struct evbuffer *lines)
 {
-    evbuffer_add_printf(r->reply, "$%zu\r\n", evbuffer_get_length(lines));
-    evbuffer_add_buffer(r->reply, lines);
-    evbuffer_add(r->reply, "\r\n", 2);
+    proxycmd_bulk_buffer(r->reply, lines);
     request_done(r);
 }
 

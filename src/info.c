@@ -290,9 +290,7 @@ static void info_merge(request_t *r, request_t *const *parts, size_t nparts, voi
         for (size_t i = 0; i < nparts; i++)
             info_parse(parts[i], &pn[i]);
         info_build(out, r->worker, ask, pn, nparts < ask->npnodes ? nparts : ask->npnodes);
-        evbuffer_add_printf(r->reply, "$%zu\r\n", evbuffer_get_length(out));
-        evbuffer_add_buffer(r->reply, out);
-        evbuffer_add(r->reply, "\r\n", 2);
+        proxycmd_bulk_buffer(r->reply, out);
     }
     if (out != NULL)
         evbuffer_free(out);

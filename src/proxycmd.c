@@ -45,6 +45,13 @@ void proxycmd_bulk_str(struct evbuffer *out, const char *s)
     proxycmd_bulk(out, s, strlen(s));
 }
 
+void proxycmd_bulk_buffer(struct evbuffer *out, struct evbuffer *src)
+{
+    evbuffer_add_printf(out, "$%zu\r\n", evbuffer_get_length(src));
+    evbuffer_add_buffer(out, src);
+    evbuffer_add(out, "\r\n", 2);
+}
+
 void proxycmd_unknown_subcommand(request_t *r, const char *cmd, const char *sub, size_t len)
 {
     char buf[129];

@@ -20,6 +20,8 @@
 int proxycmd_is(const char *s, size_t len, const char *word);
 void proxycmd_bulk(struct evbuffer *out, const char *s, size_t len);
 void proxycmd_bulk_str(struct evbuffer *out, const char *s);
+/* src's bytes (moved) as one bulk string. */
+void proxycmd_bulk_buffer(struct evbuffer *out, struct evbuffer *src);
 /* Redis's "-ERR unknown subcommand 'X'. Try CMD HELP." */
 void proxycmd_unknown_subcommand(request_t *r, const char *cmd, const char *sub, size_t len);
 
