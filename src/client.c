@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "client.h"
+#include "clientcmd.h"
 #include "log.h"
 #include "router.h"
 #include "worker.h"
@@ -181,6 +182,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
     }
     c->worker = w;
     c->authed = !auth_enabled(w->cfg->requirepass);
+    clientcmd_init(c);
     resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);
     if (CONFIG_GET(w->cfg->client_idle_timeout) > 0)
@@ -206,6 +208,7 @@ void client_free(client_t *c)
     __atomic_store_n(&c->worker->nclients, c->worker->nclients - 1, __ATOMIC_RELAXED);
     conn_free(c->conn);
     resp_parser_free(&c->parser);
+    clientcmd_free(c);
     worker_client_gone(c->worker);
     free(c);
 }

@@ -32,6 +32,9 @@ typedef struct client {
     int paused;     /* not reading: too many requests in flight */
     int in_input;   /* inside client_input, which must not recurse */
     int authed;     /* AUTH done, or no requirepass */
+    uint64_t id;    /* CLIENT ID: unique in the process, from 1 */
+    char *name;     /* CLIENT SETNAME; NULL = none */
+    uint64_t created_ms; /* for CLIENT INFO's age */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

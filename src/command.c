@@ -28,7 +28,7 @@ static const command_t command_table[] = {
     {"bzmpop", -5, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"bzpopmax", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"bzpopmin", -3, 1, -2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
-    {"client", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"client", -2, 0, 0, 0, 0, CMD_PROXY},
     {"cluster", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"command", -1, 0, 0, 0, 0, CMD_PROXY},
     {"config", -2, 0, 0, 0, 0, CMD_PROXY},
@@ -92,7 +92,7 @@ static const command_t command_table[] = {
     {"incr", 2, 1, 1, 1, 0, CMD_WRITE},
     {"incrby", 3, 1, 1, 1, 0, CMD_WRITE},
     {"incrbyfloat", 3, 1, 1, 1, 0, CMD_WRITE},
-    {"info", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"info", -1, 0, 0, 0, 0, CMD_PROXY},
     {"keys", 2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"lastsave", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"latency", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
@@ -130,7 +130,7 @@ static const command_t command_table[] = {
     {"pfdebug", 3, 2, 2, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"pfmerge", -2, 1, -1, 1, 0, CMD_WRITE},
     {"pfselftest", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"ping", -1, 0, 0, 0, 0, CMD_PROXY | CMD_NOAUTH},
+    {"ping", -1, 0, 0, 0, 0, CMD_PROXY},
     {"psetex", 4, 1, 1, 1, 0, CMD_WRITE},
     {"psubscribe", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"psync", -3, 0, 0, 0, 0, CMD_UNSUPPORTED},
@@ -140,13 +140,13 @@ static const command_t command_table[] = {
     {"punsubscribe", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"quit", -1, 0, 0, 0, 0, CMD_PROXY | CMD_NOAUTH},
     {"randomkey", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"readonly", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"readwrite", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"readonly", 1, 0, 0, 0, 0, CMD_PROXY},
+    {"readwrite", 1, 0, 0, 0, 0, CMD_PROXY},
     {"rename", 3, 1, 2, 1, 0, CMD_WRITE},
     {"renamenx", 3, 1, 2, 1, 0, CMD_WRITE},
     {"replconf", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"replicaof", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"reset", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"reset", 1, 0, 0, 0, 0, CMD_PROXY | CMD_NOAUTH},
     {"restore", -4, 1, 1, 1, 0, CMD_WRITE},
     {"restore-asking", -4, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"ring", -2, 0, 0, 0, 0, CMD_PROXY},
@@ -194,7 +194,7 @@ static const command_t command_table[] = {
     {"sunsubscribe", -1, 1, -1, 1, 0, CMD_UNSUPPORTED},
     {"swapdb", 3, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"sync", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"time", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"time", 1, 0, 0, 0, 0, CMD_PROXY},
     {"touch", -2, 1, -1, 1, 0, CMD_MULTI},
     {"ttl", 2, 1, 1, 1, 0, 0},
     {"type", 2, 1, 1, 1, 0, 0},
@@ -285,6 +285,11 @@ const command_t *command_lookup(const char *name, size_t len)
 size_t command_count(void)
 {
     return COMMAND_N;
+}
+
+const command_t *command_at(size_t i)
+{
+    return i < COMMAND_N ? &command_table[i] : NULL;
 }
 
 int command_arity_ok(const command_t *c, size_t argc)

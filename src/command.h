@@ -31,6 +31,8 @@ typedef struct command {
 /* The command named by the bytes (any case), or NULL. Allocates nothing. */
 const command_t *command_lookup(const char *name, size_t len);
 size_t command_count(void);
+/* The i-th entry in name order (i < command_count()), for COMMAND INFO. */
+const command_t *command_at(size_t i);
 int command_arity_ok(const command_t *c, size_t argc);
 
 /*

@@ -22,6 +22,9 @@ typedef struct multikey {
     request_t **parts;
     size_t nparts;
     size_t pending;      /* parts without a reply yet */
+    multikey_merge_fn merge; /* a fan-out's: builds the reply (kind unused) */
+    void *arg;
+    void (*arg_free)(void *arg);
 } multikey_t;
 
 void multikey_free(multikey_t *mk)
@@ -30,6 +33,8 @@ void multikey_free(multikey_t *mk)
         if (mk->parts[i] != NULL)
             request_free(mk->parts[i]);
     }
+    if (mk->arg_free != NULL)
+        mk->arg_free(mk->arg);
     free(mk->parts);
     free(mk->keypart);
     free(mk);
@@ -110,6 +115,11 @@ static void multikey_merge(request_t *r)
     long long sum = 0;
     int bad = 0;
 
+    if (mk->merge != NULL) {
+        mk->merge(r, mk->parts, mk->nparts, mk->arg);
+        request_done(r);
+        return;
+    }
     /* The first error among the parts is the answer. */
     for (size_t p = 0; p < mk->nparts; p++) {
         size_t len;
@@ -153,6 +163,38 @@ void multikey_part_done(request_t *part)
     request_t *r = part->parent;
     if (--r->mk->pending == 0)
         multikey_merge(r);
+}
+
+int multikey_fanout(worker_t *w, request_t *r, const char *req, size_t len,
+                    multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg))
+{
+    multikey_t *mk = calloc(1, sizeof(*mk));
+    if (mk == NULL || w->nmap == 0 || (mk->parts = calloc(w->nmap, sizeof(*mk->parts))) == NULL) {
+        free(mk);
+        return -1;
+    }
+    for (size_t p = 0; p < w->nmap; p++) {
+        mk->parts[p] = request_new(w);
+        if (mk->parts[p] == NULL) {
+            multikey_free(mk);
+            return -1;
+        }
+        mk->parts[p]->parent = r;
+        mk->parts[p]->part = (unsigned)p;
+        mk->nparts++;
+    }
+    mk->merge = merge;
+    mk->arg = arg;
+    mk->arg_free = arg_free;
+    mk->pending = mk->nparts;
+    r->mk = mk;
+    /* As in multikey_dispatch: the merge may run inside the last send. */
+    size_t nparts = mk->nparts;
+    for (size_t p = 0; p < nparts; p++) {
+        evbuffer_add(w->scratch, req, len);
+        server_send(w->map[p], mk->parts[p], w->scratch, len);
+    }
+    return 0;
 }
 
 void multikey_dispatch(client_t *c, request_t *r, const command_t *cmd, const char *base,

@@ -4,7 +4,8 @@
  * (and value) slices, and the parts' replies merged in key order.
  * MSET across pnodes is not atomic: each pnode applies its part alone.
  * A write that touches any read-only vnode is refused whole, before any
- * part is sent.
+ * part is sent. The same parts carry a request the proxy sends to every
+ * pnode (INFO), merged by the caller's function.
  */
 #ifndef RP_MULTIKEY_H
 #define RP_MULTIKEY_H
@@ -21,6 +22,16 @@ struct multikey;
 
 void multikey_dispatch(client_t *c, request_t *r, const command_t *cmd, const char *base,
                        const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total);
+struct worker;
+/* Builds r's reply from parts[p]->reply, the reply of pnode p. */
+typedef void (*multikey_merge_fn)(request_t *r, request_t *const *parts, size_t nparts,
+                                  void *arg);
+/* Sends the len bytes of req (one request) to every pnode of w's ring, one
+ * part each, and merges with merge; arg is freed with arg_free (may be
+ * NULL) once r is. -1 when out of memory, nothing sent and arg still the
+ * caller's. */
+int multikey_fanout(struct worker *w, request_t *r, const char *req, size_t len,
+                    multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg));
 /* A part's reply is in part->reply. */
 void multikey_part_done(request_t *part);
 void multikey_free(struct multikey *mk);

@@ -4,17 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 
 #include "auth.h"
+#include "clientcmd.h"
 #include "config.h"
+#include "info.h"
 #include "proxycmd.h"
 #include "ring.h"
 #include "router.h"
 #include "worker.h"
 
-static int proxycmd_is(const char *s, size_t len, const char *word)
+int proxycmd_is(const char *s, size_t len, const char *word)
 {
     return strlen(word) == len && strncasecmp(s, word, len) == 0;
 }
@@ -30,16 +33,30 @@ static int proxycmd_digits(const char *s, size_t len)
     return 1;
 }
 
-static void proxycmd_bulk(struct evbuffer *out, const char *s, size_t len)
+void proxycmd_bulk(struct evbuffer *out, const char *s, size_t len)
 {
     evbuffer_add_printf(out, "$%zu\r\n", len);
     evbuffer_add(out, s, len);
     evbuffer_add(out, "\r\n", 2);
 }
 
-static void proxycmd_bulk_str(struct evbuffer *out, const char *s)
+void proxycmd_bulk_str(struct evbuffer *out, const char *s)
 {
     proxycmd_bulk(out, s, strlen(s));
+}
+
+void proxycmd_bulk_buffer(struct evbuffer *out, struct evbuffer *src)
+{
+    evbuffer_add_printf(out, "$%zu\r\n", evbuffer_get_length(src));
+    evbuffer_add_buffer(out, src);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+void proxycmd_unknown_subcommand(request_t *r, const char *cmd, const char *sub, size_t len)
+{
+    char buf[129];
+    router_printable(buf, sizeof(buf), sub, len, 128);
+    request_error(r, "ERR unknown subcommand '%s'. Try %s HELP.", buf, cmd);
 }
 
 static void proxycmd_ring(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
@@ -121,7 +138,7 @@ static void proxycmd_auth(client_t *c, request_t *r, const char *base, const res
 static void proxycmd_hello(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
                            size_t argc)
 {
-    const resp_arg_t *user = NULL;
+    const resp_arg_t *user = NULL, *name = NULL;
     if (argc >= 2) {
         const char *v = base + args[1].off;
         size_t len = args[1].len;
@@ -136,7 +153,9 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     }
     for (size_t i = 2; i < argc; i++) {
         if (proxycmd_is(base + args[i].off, args[i].len, "setname") && i + 1 < argc) {
-            i++;
+            name = &args[++i];
+            if (clientcmd_check_name(r, base + name->off, name->len) < 0)
+                return;
         } else if (proxycmd_is(base + args[i].off, args[i].len, "auth") && i + 2 < argc) {
             user = &args[i + 1];
             i += 2;
@@ -152,11 +171,13 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     }
     if (!c->authed) {
         request_error(r, "NOAUTH HELLO must be called with the client already authenticated, "
-                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "otherwise the HELLO AUTH <user> <pass> option can be used to "
                          "authenticate the client and select the RESP protocol version at the "
                          "same time");
         return;
     }
+    if (name != NULL && clientcmd_set_name(c, r, base + name->off, name->len) < 0)
+        return;
     evbuffer_add_printf(r->reply, "*14\r\n");
     proxycmd_bulk_str(r->reply, "server");
     proxycmd_bulk_str(r->reply, "ringproxy");
@@ -165,7 +186,7 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     proxycmd_bulk_str(r->reply, "proto");
     evbuffer_add(r->reply, ":2\r\n", 4);
     proxycmd_bulk_str(r->reply, "id");
-    evbuffer_add(r->reply, ":0\r\n", 4);
+    evbuffer_add_printf(r->reply, ":%llu\r\n", (unsigned long long)c->id);
     proxycmd_bulk_str(r->reply, "mode");
     proxycmd_bulk_str(r->reply, "standalone");
     proxycmd_bulk_str(r->reply, "role");
@@ -196,12 +217,128 @@ static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *ar
     request_done(r);
 }
 
+/* One COMMAND INFO entry in Redis 7.0's shape, from the proxy's own table:
+ * the arity and key positions it routes by. Commands whose keys follow a
+ * numkeys argument or sit in options are flagged movablekeys, as in Redis;
+ * ACL categories, tips, key specs and subcommands are left empty. */
+static void proxycmd_command_entry(struct evbuffer *out, const command_t *c)
+{
+    int movable = c->numkeys > 0 || (c->flags & CMD_SORT);
+    int keyed = movable || c->first > 0;
+    const char *access = (c->flags & CMD_WRITE) ? "+write\r\n" : keyed ? "+readonly\r\n" : "";
+    int nflags = (access[0] != '\0') + movable + !!(c->flags & CMD_NOAUTH);
+    evbuffer_add_printf(out, "*10\r\n");
+    proxycmd_bulk_str(out, c->name);
+    evbuffer_add_printf(out, ":%d\r\n*%d\r\n%s", c->arity, nflags, access);
+    if (movable)
+        evbuffer_add(out, "+movablekeys\r\n", 14);
+    if (c->flags & CMD_NOAUTH)
+        evbuffer_add(out, "+no_auth\r\n", 10);
+    evbuffer_add_printf(out, ":%d\r\n:%d\r\n:%d\r\n*0\r\n*0\r\n*0\r\n*0\r\n", c->first, c->last,
+                        c->step);
+}
+
+static void proxycmd_command_info(request_t *r, const char *base, const resp_arg_t *args,
+                                  size_t argc)
+{
+    if (argc <= 2) {
+        evbuffer_add_printf(r->reply, "*%zu\r\n", command_count());
+        for (size_t i = 0; i < command_count(); i++)
+            proxycmd_command_entry(r->reply, command_at(i));
+        return;
+    }
+    evbuffer_add_printf(r->reply, "*%zu\r\n", argc - 2);
+    for (size_t i = 2; i < argc; i++) {
+        const command_t *c = command_lookup(base + args[i].off, args[i].len);
+        if (c != NULL)
+            proxycmd_command_entry(r->reply, c);
+        else
+            evbuffer_add(r->reply, "$-1\r\n", 5);
+    }
+}
+
+/* COMMAND GETKEYS cmd arg...: the keys the proxy routes that request by. */
+static void proxycmd_command_getkeys(request_t *r, const char *base, const resp_arg_t *args,
+                                     size_t argc)
+{
+    size_t keys[256];
+    const command_t *c = command_lookup(base + args[2].off, args[2].len);
+    if (c == NULL) {
+        request_error(r, "ERR Invalid command specified");
+        return;
+    }
+    if (!command_arity_ok(c, argc - 2)) {
+        request_error(r, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    long n = command_keys(c, base, args + 2, argc - 2, keys, sizeof(keys) / sizeof(keys[0]));
+    if (n == COMMAND_KEYS_PATTERN) {
+        router_unsupported(r, base + args[2].off, args[2].len, " with BY or GET patterns");
+        return;
+    }
+    if (n < 0) {
+        request_error(r, "ERR Invalid arguments specified for command");
+        return;
+    }
+    if (n == 0) {
+        request_error(r, "ERR The command has no key arguments");
+        return;
+    }
+    evbuffer_add_printf(r->reply, "*%ld\r\n", n);
+    for (long i = 0; i < n; i++)
+        proxycmd_bulk(r->reply, base + args[2 + keys[i]].off, args[2 + keys[i]].len);
+    request_done(r);
+}
+
 static void proxycmd_command(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
 {
-    if (argc >= 2 && proxycmd_is(base + args[1].off, args[1].len, "count"))
+    const char *sub = argc >= 2 ? base + args[1].off : "info";
+    size_t len = argc >= 2 ? args[1].len : 4;
+    if (proxycmd_is(sub, len, "getkeys")) {
+        if (argc < 4)
+            request_error(r, "ERR wrong number of arguments for 'command|getkeys' command");
+        else
+            proxycmd_command_getkeys(r, base, args, argc);
+        return;
+    }
+    if (proxycmd_is(sub, len, "count") && argc == 2) {
         evbuffer_add_printf(r->reply, ":%zu\r\n", command_count());
-    else
-        evbuffer_add(r->reply, "*0\r\n", 4);
+    } else if (proxycmd_is(sub, len, "info")) {
+        proxycmd_command_info(r, base, args, argc);
+    } else if (proxycmd_is(sub, len, "docs")) {
+        evbuffer_add(r->reply, "*0\r\n", 4); /* no docs kept: an empty map, as for unknown names */
+    } else if (proxycmd_is(sub, len, "count")) {
+        request_error(r, "ERR wrong number of arguments for 'command|count' command");
+        return;
+    } else {
+        proxycmd_unknown_subcommand(r, "COMMAND", sub, len);
+        return;
+    }
+    request_done(r);
+}
+
+/* TIME: the proxy's clock, as Redis's two bulk strings. */
+static void proxycmd_time(request_t *r)
+{
+    struct timeval tv;
+    char sec[24], usec[12];
+    gettimeofday(&tv, NULL);
+    int ns = snprintf(sec, sizeof(sec), "%lld", (long long)tv.tv_sec);
+    int nu = snprintf(usec, sizeof(usec), "%ld", (long)tv.tv_usec);
+    evbuffer_add(r->reply, "*2\r\n", 4);
+    proxycmd_bulk(r->reply, sec, (size_t)ns);
+    proxycmd_bulk(r->reply, usec, (size_t)nu);
+    request_done(r);
+}
+
+/* RESET: back to a new connection's state. The proxy keeps only the name
+ * and the login (Redis's default user needs AUTH again when requirepass
+ * is set); db is always 0 and RESP 2. */
+static void proxycmd_reset(client_t *c, request_t *r)
+{
+    clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
+    c->authed = !auth_enabled(c->worker->cfg->requirepass);
+    evbuffer_add(r->reply, "+RESET\r\n", 8);
     request_done(r);
 }
 
@@ -245,6 +382,19 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
         proxycmd_auth(c, r, base, args, argc);
     } else if (strcmp(name, "config") == 0) {
         proxycmd_config(r, base, args, argc);
+    } else if (strcmp(name, "client") == 0) {
+        clientcmd_handle(c, r, base, args, argc);
+    } else if (strcmp(name, "info") == 0) {
+        info_handle(c, r, base, args, argc);
+    } else if (strcmp(name, "time") == 0) {
+        proxycmd_time(r);
+    } else if (strcmp(name, "reset") == 0) {
+        proxycmd_reset(c, r);
+    } else if (strcmp(name, "readonly") == 0 || strcmp(name, "readwrite") == 0) {
+        /* As a cluster node: every vnode is served by its owner's pnode, so
+         * neither mode changes where a request goes. */
+        evbuffer_add(r->reply, "+OK\r\n", 5);
+        request_done(r);
     } else {
         proxycmd_ring(c, r, base, args, argc);
     }

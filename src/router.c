@@ -34,7 +34,7 @@ void router_lookup(worker_t *w, const char *key, size_t len, ring_node_t *out)
 
 /* At most max bytes of s for an error text: CR and LF become spaces, as
  * Redis does, so the reply stays one line. */
-static void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max)
+void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max)
 {
     size_t n = len < max ? len : max;
     if (n > cap - 1)

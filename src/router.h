@@ -23,6 +23,8 @@ void router_key(const config_t *cfg, const char *key, size_t len, const char **r
 void router_lookup(struct worker *w, const char *key, size_t len, ring_node_t *out);
 /* "-ERR command 'X' is not supported by ringproxy" plus why (may be ""). */
 void router_unsupported(request_t *r, const char *name, size_t len, const char *why);
+/* At most max bytes of s into out (cap bytes), CR and LF as spaces. */
+void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max);
 /* Handles one complete request of total bytes at the head of in; consumes
  * them whatever happens. r is already queued on c. */
 void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total);

@@ -57,9 +57,16 @@ static void t_flags(void **state)
     assert_true(command_lookup("del", 3)->flags & CMD_MULTI);
     assert_true(command_lookup("ping", 4)->flags & CMD_PROXY);
     assert_true(command_lookup("ring", 4)->flags & CMD_PROXY);
+    static const char *const handshake[] = {"client", "info", "time", "reset", "readonly",
+                                            "readwrite"};
+    for (size_t i = 0; i < sizeof(handshake) / sizeof(handshake[0]); i++)
+        assert_true(command_lookup(handshake[i], strlen(handshake[i]))->flags & CMD_PROXY);
+    /* Redis 7.0 lets only these through before AUTH; PING is not one. */
+    assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
+    assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
         "keys", "scan", "flushall", "flushdb", "multi", "exec", "watch", "subscribe",
-        "cluster", "migrate", "move", "client", "debug", "shutdown", "blpop", "wait",
+        "cluster", "migrate", "move", "debug", "shutdown", "blpop", "wait",
     };
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
