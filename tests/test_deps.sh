@@ -2,10 +2,7 @@
 # tools/deps.sh installs what each task needs and never the prometheus
 # package (it would start a server on 0.0.0.0:9090): promtool is unpacked
 # into build/tools, and configure's PROMTOOL prefers that copy.
-set -u
-top=${top_srcdir:?run from make check}
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+. "${top_srcdir:?run from make check}/tests/packaging-lib.sh"
 list() { sh "$top/tools/deps.sh" --list "$@" || bad "deps.sh --list $* failed"; }
 has() { printf '%s\n' "$1" | grep -qx "$2"; }
 

@@ -3,15 +3,8 @@
 # the README names (tools/demo, tools/check, the fixture, etc/, man pages,
 # LICENSE, bench scripts, fuzz sources). Uses `make distdir` into a temporary
 # directory: the tarball's file list without compressing 48 MB.
-set -u
-top=${top_srcdir:?run from make check}
-build=${top_builddir:?run from make check}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_dist.XXXXXX") || exit 1
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-MAKEFLAGS= MAKELEVEL= make -s -C "$build" distdir distdir="$tmp/d" >"$tmp/make.out" 2>&1 ||
-    { bad "make distdir: $(tail -5 "$tmp/make.out")"; exit 1; }
+. "${top_srcdir:?run from make check}/tests/packaging-lib.sh"
+submake distdir distdir="$tmp/d"
 (cd "$tmp/d" && find . -type f | sed 's|^\./||' | sort) >"$tmp/dist"
 have() { grep -qx "$1" "$tmp/dist" || bad "the tarball lacks $1"; }
 for f in README.md LICENSE autogen.sh configure.ac Makefile.am configure Makefile.in \

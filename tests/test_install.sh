@@ -2,20 +2,13 @@
 # `make install DESTDIR=...` puts exactly the programs, the man pages, the
 # systemd unit and the sample config in place; a second install keeps an
 # edited config; uninstall removes everything but that edited config.
-set -u
-top=${top_srcdir:?run from make check}
-build=${top_builddir:?run from make check}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_install.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-# A make of its own: not the jobserver of the make check that runs this.
-mk() { MAKEFLAGS= MAKELEVEL= make -s -C "$build" "$@" DESTDIR="$tmp/root" >"$tmp/make.out" 2>&1 ||
-    { bad "make $*: $(tail -5 "$tmp/make.out")"; exit 1; }; }
+. "${top_srcdir:?run from make check}/tests/packaging-lib.sh"
+mk() { submake "$@" DESTDIR="$tmp/root"; }
 
 # $(info) prints the values unquoted by any shell.
 printf 'print-dirs:\n\t$(info $(bindir)|$(mandir)|$(sysconfdir)|$(systemdsystemunitdir)|$(AM_CPPFLAGS))@:\n' >"$tmp/print.mk"
-dirs=$(MAKEFLAGS= make -s -C "$build" -f Makefile -f "$tmp/print.mk" print-dirs) || exit 1
+submake -f Makefile -f "$tmp/print.mk" print-dirs
+dirs=$(cat "$tmp/make.out")
 IFS='|' read -r bindir mandir sysconfdir unitdir cppflags <<EOF2
 $dirs
 EOF2

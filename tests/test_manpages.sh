@@ -2,11 +2,7 @@
 # The man pages format without a warning (groff, man, lexgrog), have the
 # sections a daemon's pages need, and name every option the programs' --help
 # lists, so a page cannot fall behind its program unnoticed.
-set -u
-top=${top_srcdir:?run from make check}
-build=${top_builddir:?run from make check}
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+. "${top_srcdir:?run from make check}/tests/packaging-lib.sh"
 
 for page in ringproxy.8 ring-tool.8 ringbench.1 ringproxy.conf.5; do
     f="$top/etc/man/$page"
