@@ -36,12 +36,8 @@ TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
 RING_TOOL = os.path.join(TOP_BUILDDIR, "tools", "ring-tool")
 RINGPROXY = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
 MKRING = os.path.join(TOP_BUILDDIR, "tests", "mkring")
-# CI has shared/ beside the checkout; a worktree elsewhere finds the
-# machine's copy.
-FIXTURE_1M = next((d for d in (
-    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"),
-    "/work/shared/fixtures/fash-ring-1m") if os.path.isdir(d)),
-    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"))
+# The real node-fash ring ships in the tree (tests/fixtures/README.md).
+FIXTURE_1M = os.path.join(TOP_SRCDIR, "tests", "fixtures", "fash-ring-1m")
 HOST = "127.0.0.1"
 # Optional command to run ringproxy under, e.g.
 # PROXY_WRAPPER='valgrind --error-exitcode=99 --leak-check=full'.
@@ -346,12 +342,12 @@ def http(port, path, method="GET", auth=None):
 
 
 def check_prometheus(text):
-    """promtool's check (tools/deps.sh installs Debian's prometheus, which
-    has it), then the text format's rules: each family's samples in one
-    group after its TYPE line, values numbers, histogram buckets
-    cumulative."""
-    promtool = shutil.which("promtool")
-    check(promtool is not None, "promtool is installed (Debian package prometheus)")
+    """promtool's check (configure's PROMTOOL: tools/deps.sh test unpacks
+    it from Debian's prometheus into build/tools), then the text format's
+    rules: each family's samples in one group after its TYPE line, values
+    numbers, histogram buckets cumulative."""
+    promtool = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    check(bool(promtool), "promtool is found (run tools/deps.sh test, then configure)")
     res = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     check(res.returncode == 0 and not res.stdout.strip(),

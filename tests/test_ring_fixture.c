@@ -1,5 +1,5 @@
 /*
- * test_ring_fixture.c - a real node-fash ring (shared/fixtures/fash-ring-1m:
+ * test_ring_fixture.c - a real node-fash ring (tests/fixtures/fash-ring-1m:
  * 1,000,000 vnodes, sha256, two pnodes) loads, and keys land where node-fash
  * puts them. The expected vnodes were made without ring/'s code by
  * tests/vectors/gen_vectors.py (hashlib sha256, Python big-integer division

@@ -26,11 +26,8 @@ TOP_BUILDDIR = os.environ.get("top_builddir", TOP_SRCDIR)
 RING_TOOL = os.path.join(TOP_BUILDDIR, "tools", "ring-tool")
 TIMEOUT = 60
 
-# CI keeps shared/ beside the checkout; a git worktree sits one level deeper.
-FIXTURE_CANDIDATES = [
-    os.path.join(TOP_SRCDIR, "..", "shared", "fixtures", "fash-ring-1m"),
-    os.path.join(TOP_SRCDIR, "..", "..", "shared", "fixtures", "fash-ring-1m"),
-]
+# The real node-fash ring ships in the tree (tests/fixtures/README.md).
+FIXTURE = os.path.join(TOP_SRCDIR, "tests", "fixtures", "fash-ring-1m")
 
 DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 ADDR_ERROR = "is not an address (want tcp://HOST:PORT or tls://HOST:PORT)"
@@ -825,25 +822,17 @@ class TestCommandLine(RingToolCase):
         self.assertEqual(p.stderr.decode(), "ring-tool: export: writing to stdout: No space left on device\n")
 
 
-def find_fixture():
-    for c in FIXTURE_CANDIDATES:
-        if os.path.isdir(c):
-            return os.path.abspath(c)
-    return None
-
-
 class TestFixture(unittest.TestCase):
-    """The real node-fash ring: read from a copy, never from shared/."""
+    """The real node-fash ring: read from a copy, never in place."""
     PNODES = ["tcp://172.20.1.30:2020", "tcp://172.20.1.31:2020"]
 
     @classmethod
     def setUpClass(cls):
-        src = find_fixture()
-        if src is None:
-            raise AssertionError("fixture fash-ring-1m not found in %s" % FIXTURE_CANDIDATES)
+        if not os.path.isdir(FIXTURE):
+            raise AssertionError("fixture not found at %s" % FIXTURE)
         cls.tmp = tempfile.mkdtemp(prefix="test_ring_tool.fixture.")
         cls.ring = os.path.join(cls.tmp, "fash-ring-1m")
-        shutil.copytree(src, cls.ring)
+        shutil.copytree(FIXTURE, cls.ring)
         for root, dirs, files in os.walk(cls.ring):
             for name in dirs + files:
                 os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)

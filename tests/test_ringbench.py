@@ -21,10 +21,8 @@ TOP_SRC = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), "
 TOP_BUILD = os.environ.get("top_builddir", TOP_SRC)
 RINGBENCH = os.path.join(TOP_BUILD, "tools", "ringbench")
 RING_TOOL = os.path.join(TOP_BUILD, "tools", "ring-tool")
-# shared/ sits beside the checkout (CI, main) or beside the worktrees' directory
-FIXTURE = next((d for d in (os.path.join(TOP_SRC, up, "shared", "fixtures", "fash-ring-1m")
-                            for up in ("..", os.path.join("..", "..")))
-                if os.path.isdir(d)), None)
+# The real node-fash ring ships in the tree (tests/fixtures/README.md).
+FIXTURE = os.path.join(TOP_SRC, "tests", "fixtures", "fash-ring-1m")
 TIMEOUT = 60
 
 procs = []
@@ -198,8 +196,8 @@ def test_readonly(tmp, port):
 
 
 def test_per_pnode(port, tmp):
-    check(FIXTURE is not None, "the fixture ring is found beside the checkout")
-    if FIXTURE is None:
+    check(os.path.isdir(FIXTURE), "the fixture ring is at %s" % FIXTURE)
+    if not os.path.isdir(FIXTURE):
         return
     ring = os.path.join(tmp, "ring")
     shutil.copytree(FIXTURE, ring)

@@ -75,22 +75,20 @@ static int copy_file(const char *from, const char *to, char *err)
     return rc;
 }
 
-/* shared/ sits beside the checkout (CI), or beside the folder that holds
- * the checkout (git worktrees): look up to three levels above it. */
+/* The fixtures ship in the source tree (tests/fixtures). */
 static char *fixture_path(const char *top, const char *name, char *err)
 {
+    struct stat st;
     char *path;
-    int up;
 
-    for (up = 1; up <= 3; up++) {
-        struct stat st;
-        if (asprintf(&path, "%s/%.*sshared/fixtures/%s", top, 3 * up, "../../../", name) < 0)
-            return NULL;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            return path;
-        free(path);
+    if (asprintf(&path, "%s/tests/fixtures/%s", top, name) < 0) {
+        snprintf(err, RING_ERRLEN, "out of memory");
+        return NULL;
     }
-    snprintf(err, RING_ERRLEN, "no fixture %s in shared/fixtures beside or above %s", name, top);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return path;
+    snprintf(err, RING_ERRLEN, "no fixture %s", path);
+    free(path);
     return NULL;
 }
 

@@ -1,22 +1,75 @@
 #!/bin/sh
-# Installs the Debian packages ringproxy builds, tests and demos with, when
-# any is missing (--fuzz: also what tools/fuzz needs). Needs root (or sudo)
-# only when something must be installed.
+# Installs the Debian packages a task needs, when any is missing:
+#   tools/deps.sh [--list] [MODE...]    MODE: build test fuzz bench demo
+#   build  compilers, autotools and the libraries (what ./configure checks)
+#   test   build + what `make check` runs: redis, valgrind, openssl,
+#          chromium (the status page test), man-db/groff (man pages),
+#          systemd (systemd-analyze verify), and promtool
+#   fuzz   build + clang's libFuzzer (tools/fuzz)
+#   bench  build + redis, nutcracker and valgrind (tools/bench)
+#   demo   build + redis, openssl and ss (tools/demo)
+# No MODE means test. --list prints the packages and installs nothing.
+# promtool comes out of Debian's prometheus package unpacked into
+# build/tools/prometheus: installing the package would start a Prometheus
+# server on 0.0.0.0:9090. Needs root (or sudo) only to install.
 set -eu
-PKGS="build-essential autoconf automake libtool pkg-config
-libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev
-redis-server redis-tools nutcracker python3 python3-redis valgrind openssl iproute2 prometheus"
-# tools/fuzz needs clang's libFuzzer too.
-[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
+top=$(cd "$(dirname "$0")/.." && pwd)
+PROMTOOL_DIR="$top/build/tools/prometheus"
+BUILD="build-essential autoconf automake libtool pkg-config
+libevent-dev libssl-dev libleveldb-dev libxxhash-dev libcmocka-dev"
+REDIS="redis-server redis-tools python3 python3-redis"
+
+list=0 modes=""
+for a in "$@"; do
+    case "$a" in
+    --list) list=1 ;;
+    build|test|fuzz|bench|demo) modes="$modes $a" ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "deps: unknown mode '$a' (build, test, fuzz, bench or demo)" >&2; exit 2 ;;
+    esac
+done
+[ -n "$modes" ] || modes=test
+pkgs="$BUILD" promtool=0
+for m in $modes; do
+    case "$m" in
+    test) pkgs="$pkgs $REDIS valgrind openssl chromium man-db groff-base systemd"; promtool=1 ;;
+    fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+    bench) pkgs="$pkgs $REDIS nutcracker valgrind" ;;
+    demo) pkgs="$pkgs $REDIS openssl iproute2" ;;
+    esac
+done
+pkgs=$(printf '%s\n' $pkgs | sort -u)
+if [ $list -eq 1 ]; then
+    printf '%s\n' $pkgs
+    [ $promtool -eq 0 ] || echo "promtool (from prometheus, unpacked into $PROMTOOL_DIR)"
+    exit 0
+fi
+
 missing=""
-for p in $PKGS; do
+for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "deps: installing$missing" >&2
+need_promtool=0
+[ $promtool -eq 1 ] && [ ! -x "$PROMTOOL_DIR/usr/bin/promtool" ] && need_promtool=1
+[ -z "$missing" ] && [ $need_promtool -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing" >&2
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ $need_promtool -eq 1 ]; then
+    echo "deps: unpacking promtool into $PROMTOOL_DIR" >&2
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    # apt-get download fetches the .deb and runs none of its scripts (as
+    # the caller: apt's _apt user cannot write to the mktemp dir); only
+    # promtool is unpacked from it.
+    (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User="$(id -un)" prometheus)
+    mkdir -p "$PROMTOOL_DIR"
+    dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$PROMTOOL_DIR" ./usr/bin/promtool
+    "$PROMTOOL_DIR/usr/bin/promtool" --version >/dev/null
+fi

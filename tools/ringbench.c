@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auto-config.h"
 #include "json.h"
 #include "keyspace.h"
 #include "ringbench.h"
@@ -38,6 +39,7 @@ enum {
     OPT_CHECK_ONLY,
     OPT_SEED,
     OPT_HELP,
+    OPT_VERSION,
 };
 
 static const char usage_text[] =
@@ -47,7 +49,7 @@ static const char usage_text[] =
     "                 [--tls] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
     "                 [--auth PASS] [--json] [--verify] [--verify-every S]\n"
     "                 [--keep-state FILE] [--check-only FILE] [--per-pnode RINGDIR]\n"
-    "                 [--seed N] [--help]\n"
+    "                 [--seed N] [--help] [--version]\n"
     "\n"
     "Sends GET and SET requests to one Redis-protocol server (a redis-server or\n"
     "ringproxy) and reports throughput, latency percentiles and errors.\n"
@@ -83,6 +85,7 @@ static const char usage_text[] =
     "  --per-pnode RING   count requests and errors per pnode of the ring in RING\n"
     "                     (keys are hashed locally; pnodes are never contacted)\n"
     "  --seed N           seed of the key and operation choice (default 1)\n"
+    "  --version          print ringbench's version and exit\n"
     "\n"
     "Every run ends by itself: after -n requests or --duration seconds, and never\n"
     "later than 86400 s, or 10 s after the server stops answering.\n"
@@ -147,7 +150,8 @@ static int parse_ratio(const char *s, rb_config_t *cfg)
     return 0;
 }
 
-/* Reads argv into cfg; returns 0, 2 after a usage error, or 1 after --help. */
+/* Reads argv into cfg; returns 0, 2 after a usage error, or 1 after --help
+ * or --version. */
 static int parse_args(int argc, char **argv, rb_config_t *cfg)
 {
     static const struct option opts[] = {
@@ -168,6 +172,7 @@ static int parse_args(int argc, char **argv, rb_config_t *cfg)
         {"check-only", required_argument, NULL, OPT_CHECK_ONLY},
         {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     int have_n = 0, have_r = 0, opt;
@@ -267,6 +272,9 @@ static int parse_args(int argc, char **argv, rb_config_t *cfg)
             break;
         case OPT_HELP:
             fputs(usage_text, stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("ringbench (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
             return 1;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
