@@ -4,7 +4,9 @@
 #   build  compilers, autotools and the libraries (what ./configure checks)
 #   test   build + what `make check` runs: redis, valgrind, openssl,
 #          chromium (the status page test), man-db/groff (man pages),
-#          systemd (systemd-analyze verify), and promtool
+#          systemd (systemd-analyze verify), promtool, and the client
+#          libraries of tests/clients (npm ci; Debian's nodejs and npm
+#          when the machine has no npm)
 #   fuzz   build + clang's libFuzzer (tools/fuzz)
 #   bench  build + redis, nutcracker and valgrind (tools/bench)
 #   demo   build + redis, openssl and ss (tools/demo)
@@ -29,10 +31,12 @@ for a in "$@"; do
     esac
 done
 [ -n "$modes" ] || modes=test
-pkgs="$BUILD" promtool=0
+pkgs="$BUILD" promtool=0 clients=0
 for m in $modes; do
     case "$m" in
-    test) pkgs="$pkgs $REDIS valgrind openssl chromium man-db groff-base systemd"; promtool=1 ;;
+    test) pkgs="$pkgs $REDIS valgrind openssl chromium man-db groff-base systemd"; promtool=1
+          clients=1
+          command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm" ;;
     fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
     bench) pkgs="$pkgs $REDIS nutcracker valgrind" ;;
     demo) pkgs="$pkgs $REDIS openssl iproute2" ;;
@@ -42,6 +46,7 @@ pkgs=$(printf '%s\n' $pkgs | sort -u)
 if [ $list -eq 1 ]; then
     printf '%s\n' $pkgs
     [ $promtool -eq 0 ] || echo "promtool (from prometheus, unpacked into $PROMTOOL_DIR)"
+    [ $clients -eq 0 ] || echo "npm: tests/clients (npm ci)"
     exit 0
 fi
 
@@ -51,11 +56,13 @@ for p in $pkgs; do
 done
 need_promtool=0
 [ $promtool -eq 1 ] && [ ! -x "$PROMTOOL_DIR/usr/bin/promtool" ] && need_promtool=1
-[ -z "$missing" ] && [ $need_promtool -eq 0 ] && exit 0
+need_clients=0
+[ $clients -eq 1 ] && [ ! -d "$top/tests/clients/node_modules/ioredis" ] && need_clients=1
+[ -z "$missing" ] && [ $need_promtool -eq 0 ] && [ $need_clients -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+[ -n "$missing" ] || [ $need_promtool -eq 1 ] && $SUDO apt-get update -qq
 if [ -n "$missing" ]; then
     echo "deps: installing$missing" >&2
     # shellcheck disable=SC2086
@@ -72,4 +79,8 @@ if [ $need_promtool -eq 1 ]; then
     mkdir -p "$PROMTOOL_DIR"
     dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$PROMTOOL_DIR" ./usr/bin/promtool
     "$PROMTOOL_DIR/usr/bin/promtool" --version >/dev/null
+fi
+if [ $need_clients -eq 1 ]; then
+    echo "deps: npm ci in tests/clients" >&2
+    npm ci --prefix "$top/tests/clients" --no-audit --no-fund --loglevel=error >/dev/null
 fi
