@@ -1,0 +1,243 @@
+"""Operator hazards (issue 15): a busy port, pidfile or admin port makes a
+second ringproxy refuse to start; --check checks what a start checks;
+descriptors running out neither spin accept nor flood the log; exit
+statuses agree with --help. Real redis-servers and proxies on loopback."""
+
+import os
+import re
+import resource
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proxytest import (HOST, RINGPROXY, TOP_SRCDIR, Proxy, RedisServer,  # noqa: E402
+                       Status, check, eq, free_port, lazy, make_ring, run, run_cmd,
+                       tmpdir, wait_until, write_config)
+sys.path.insert(0, os.path.join(TOP_SRCDIR, "tests"))
+from tlscerts import CA  # noqa: E402
+
+server = lazy(RedisServer)
+ring = lazy(lambda: make_ring([server()], vnodes=64))
+cert = lazy(lambda: CA("hazards-ca").issue("proxy"))
+
+
+def proxy_cmd(*args, timeout=20, preexec_fn=None):
+    r = run_cmd([RINGPROXY] + [str(a) for a in args], timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def refused(args, status, what, mentions):
+    """Runs ringproxy, which must exit with status and one stderr line
+    naming mentions."""
+    rc, out, err = proxy_cmd(*args)
+    lines = [l for l in err.splitlines() if l.strip()]
+    eq(rc, status, "%s: exit status (stderr %r)" % (what, err))
+    check(len(lines) == 1, "%s: expected a one-line error, got %r" % (what, err))
+    check(mentions in lines[0], "%s: %r does not mention %r" % (what, lines[0], mentions))
+    return lines[0]
+
+
+def reuseport_listener():
+    """A foreign listener that set SO_REUSEPORT, as a ringproxy of the same
+    user did before this fix."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind((HOST, 0))
+    s.listen(16)
+    return s
+
+
+def test_busy_listen_port_refused_even_with_reuseport():
+    busy = reuseport_listener()
+    addr = "%s:%d" % (HOST, busy.getsockname()[1])
+    refused(["-r", ring(), "-l", addr, "-t", "2", "--admin", "%s:%d" % (HOST, free_port())],
+            1, "foreign SO_REUSEPORT holder", "Address already in use")
+    busy.close()
+
+
+def test_second_proxy_on_the_same_ports_refused():
+    first = Proxy(ring(), threads=2)
+    args = ["-r", ring(), "-l", "%s:%d" % (HOST, first.port), "-t", "2",
+            "--admin", "%s:%d" % (HOST, free_port())]
+    line = refused(args, 1, "second proxy, same listen port", "Address already in use")
+    check(str(first.port) in line, "the error does not name the port: %r" % line)
+    # Same admin port, another listen port.
+    args = ["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "--admin", first.admin]
+    refused(args, 1, "second proxy, same admin port", "admin")
+    # Every new connection still reaches the first proxy.
+    for i in range(40):
+        c = first.raw()
+        eq(c.call("PING"), Status("PONG"), "PING %d on the first proxy" % i)
+        c.close()
+    eq(first.stop(), 0, "first proxy exit status")
+
+
+def test_busy_tls_port_refused():
+    crt, key = cert()
+    busy = reuseport_listener()
+    conf = write_config({"tls-port": busy.getsockname()[1], "tls-cert-file": crt,
+                         "tls-key-file": key, "admin": "%s:%d" % (HOST, free_port())})
+    refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "-c", conf], 1,
+            "busy tls-port", "tls-port %d" % busy.getsockname()[1])
+    busy.close()
+
+
+def test_check_checks_what_a_start_checks():
+    crt, key = cert()
+    d = tmpdir()
+    base = ["-r", ring(), "-l", "%s:%d" % (HOST, free_port())]
+    cases = [
+        (["-l", "nonsense:1x"], "nonsense:1x"),
+        (["--admin", "nonsense"], "admin address 'nonsense'"),
+        (["--admin", "no-such-host.invalid:6381"], "no-such-host.invalid"),
+        (["--pidfile", os.path.join(d, "missing", "ringproxy.pid")], "pidfile"),
+    ]
+    for extra, mentions in cases:
+        for check_flag in (["--check"], []):
+            refused(base + extra + check_flag, 2, "%s %s" % (extra, check_flag), mentions)
+    tls = [
+        ({"tls-cert-file": "/nonexistent.crt", "tls-key-file": key}, "/nonexistent.crt"),
+        ({"tls-cert-file": crt, "tls-key-file": os.path.join(d, "none.key")}, "none.key"),
+        ({"tls-cert-file": crt, "tls-key-file": key, "tls-ca-cert-file": "/nonexistent-ca.crt"},
+         "/nonexistent-ca.crt"),
+    ]
+    for opts, mentions in tls:
+        opts = dict(opts, **{"tls-port": free_port(), "admin": "%s:%d" % (HOST, free_port())})
+        conf = write_config(opts)
+        for check_flag in (["--check"], []):
+            refused(base + ["-c", conf] + check_flag, 2, "%r %s" % (opts, check_flag), mentions)
+    # A good TLS config passes --check, and --check binds nothing.
+    port = free_port()
+    conf = write_config({"tls-port": port, "tls-cert-file": crt, "tls-key-file": key})
+    busy = reuseport_listener()
+    rc, out, err = proxy_cmd("-r", ring(), "-l", "%s:%d" % (HOST, busy.getsockname()[1]),
+                             "-c", conf, "--check")
+    eq(rc, 0, "--check of a good TLS config on a busy port (stderr %r)" % err)
+    busy.close()
+
+
+def test_pidfile_locked_for_the_process_life():
+    d = tmpdir()
+    pidfile = os.path.join(d, "ringproxy.pid")
+    first = Proxy(ring(), args=["--pidfile", pidfile])
+    wait_until(lambda: os.path.exists(pidfile), 5, "the pidfile")
+    line = refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "--pidfile", pidfile,
+                    "--admin", "%s:%d" % (HOST, free_port())], 1, "second proxy, same pidfile",
+                   "locked")
+    check("pid %d" % first.proc.pid in line, "the error does not name pid %d: %r"
+          % (first.proc.pid, line))
+    with open(pidfile) as f:
+        eq(f.read().strip(), str(first.proc.pid), "pidfile after the refused start")
+    eq(first.stop(), 0, "exit status")
+    check(not os.path.exists(pidfile), "pidfile left behind")
+    # A stale pidfile (no live holder) is taken over.
+    with open(pidfile, "w") as f:
+        f.write("999999\n")
+    p = Proxy(ring(), args=["--pidfile", pidfile])
+    wait_until(lambda: open(pidfile).read().strip() == str(p.proc.pid), 5, "our pid in it")
+    # A pidfile replaced under us is not ours to remove.
+    os.unlink(pidfile)
+    with open(pidfile, "w") as f:
+        f.write("12345\n")
+    eq(p.stop(), 0, "exit status")
+    with open(pidfile) as f:
+        eq(f.read().strip(), "12345", "a pidfile that is not ours was removed")
+
+
+def test_version_and_exit_statuses_agree_with_help():
+    with open(os.path.join(TOP_SRCDIR, "configure.ac")) as f:
+        version = re.search(r"AC_INIT\(\[ringproxy\], \[([^\]]+)\]", f.read()).group(1)
+    for flag in ("--version", "-V"):
+        rc, out, err = proxy_cmd(flag)
+        eq((rc, out), (0, "ringproxy %s\n" % version), flag)
+    rc, out, err = proxy_cmd("--help")
+    eq(rc, 0, "--help exit status")
+    m = re.search(r"exit status: 0 .*?, 1 (.*?), 2 usage or config error", out, re.S)
+    check(m is not None, "--help does not state the exit statuses: %r" % out)
+    check("/etc/ringproxy/ringproxy.conf" in out, "--help does not name the default config")
+    refused(["--no-such-flag"], 2, "unknown flag", "--no-such-flag")
+    refused(["-r", ring(), "-l", "a b:1"], 2, "malformed listen address", "a b:1")
+    refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "-t", "x"], 2, "bad -t", "threads")
+    refused(["-r", os.path.join(tmpdir(), "none"), "-l", "%s:%d" % (HOST, free_port())], 1,
+            "missing ring", "ring")
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def soft_nofile(pid):
+    return resource.prlimit(pid, resource.RLIMIT_NOFILE)[0]
+
+
+def test_nofile_raised_for_max_clients():
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    want = 2000
+    check(hard == resource.RLIM_INFINITY or hard >= want + 200, "hard limit %d too low" % hard)
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    p = Proxy(ring(), config={"max-clients": want, "admin": "%s:%d" % (HOST, free_port())},
+              preexec_fn=low)
+    check(soft_nofile(p.proc.pid) >= want, "RLIMIT_NOFILE %d below max-clients %d"
+          % (soft_nofile(p.proc.pid), want))
+    eq(p.stop(), 0, "exit status")
+
+    # With a hard limit it may not pass, max-clients is lowered with a warning.
+    def capped():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+    p = Proxy(ring(), config={"max-clients": want, "admin": "%s:%d" % (HOST, free_port())},
+              preexec_fn=capped)
+    check("max-clients lowered" in p.stderr(), "no warning: %r" % p.stderr())
+    eq(p.stop(), 0, "exit status")
+
+
+def test_emfile_backs_off_and_recovers():
+    p = Proxy(ring(), threads=1, config={"max-clients": 1000,
+                                         "admin": "%s:%d" % (HOST, free_port())})
+    warm = p.raw()
+    eq(warm.call("SET", "emfile:k", "v"), Status("OK"), "SET before the limit")
+    # Room for a few clients only, from now on.
+    limit = open_fds(p.proc.pid) + 4
+    soft, hard = resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (limit, hard))
+    log_before = os.path.getsize(p.log)
+    clients = []
+    for _ in range(30):
+        s = socket.create_connection((HOST, p.port), timeout=5)
+        s.sendall(b"PING\r\n")
+        clients.append(s)
+    time.sleep(2.0)
+    grown = os.path.getsize(p.log) - log_before
+    check(grown < 20000, "the log grew by %d bytes in 2 s of EMFILE" % grown)
+    check("accept failed" in p.stderr(), "no accept failure logged: %r" % p.stderr()[-500:])
+    check(p.alive(), "the proxy died")
+    # The first clients fit in the room left and are served meanwhile.
+    s = clients.pop(0)
+    s.settimeout(2)
+    eq(s.recv(64), b"+PONG\r\n", "a client while descriptors ran out")
+    s.close()
+    # Room again: every waiting client is served.
+    resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    for n, s in enumerate(clients):
+        s.settimeout(5)
+        data = b""
+        deadline = time.monotonic() + 5
+        while not data.endswith(b"\r\n") and time.monotonic() < deadline:
+            chunk = s.recv(64)
+            if not chunk:
+                break
+            data += chunk
+        eq(data, b"+PONG\r\n", "client %d after room came back" % n)
+        s.close()
+    m = p.metrics()
+    check(m.get(("ringproxy_accept_errors_total", 'reason="EMFILE"'), 0) > 0,
+          "ringproxy_accept_errors_total not counted: %r" %
+          {k: v for k, v in m.items() if "accept" in k[0]})
+    warm.close()
+    eq(p.stop(), 0, "exit status")
+
+
+if __name__ == "__main__":
+    run(globals())
