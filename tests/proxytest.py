@@ -323,12 +323,21 @@ def keys_per_pnode(ringdir, servers, prefix, want, limit=100000):
 
 # --- ringproxy ---------------------------------------------------------------
 
+def config_quote(value):
+    """value as one word of a config line (redis.conf's quoting)."""
+    v = str(value)
+    if v and not any(c.isspace() or c in "\"'#\\" for c in v):
+        return v
+    return '"%s"' % "".join("\\x%02x" % ord(c) if c in "\"\\" or not c.isprintable()
+                            else c for c in v)
+
+
 def write_config(options):
     """A config file with "option value" lines; returns its path."""
     path = os.path.join(tmpdir("ringproxy-conf-"), "ringproxy.conf")
     with open(path, "w") as f:
         for k, v in options.items():
-            f.write("%s %s\n" % (k, v))
+            f.write("%s %s\n" % (k, config_quote(v)))
     return path
 
 

@@ -12,8 +12,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (HOST, RINGPROXY, TOP_SRCDIR, Proxy, RedisServer,  # noqa: E402
-                       Status, check, eq, free_port, lazy, make_ring, run, run_cmd,
-                       tmpdir, wait_until, write_config)
+                       Status, check, eq, free_port, lazy, make_ring, run,
+                       run_cmd, tmpdir, wait_until, write_config)
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "tests"))
 from tlscerts import CA  # noqa: E402
 
@@ -161,6 +161,29 @@ def test_version_and_exit_statuses_agree_with_help():
     refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "-t", "x"], 2, "bad -t", "threads")
     refused(["-r", os.path.join(tmpdir(), "none"), "-l", "%s:%d" % (HOST, free_port())], 1,
             "missing ring", "ring")
+
+
+def test_config_parsed_as_redis_conf_with_include():
+    d = tmpdir()
+    os.mkdir(os.path.join(d, "conf.d"))
+    with open(os.path.join(d, "conf.d", "auth.conf"), "w") as f:
+        f.write('requirepass "p w\\x21"   # quoted, with an escape\n')
+    main = os.path.join(d, "ringproxy.conf")
+    with open(main, "w") as f:
+        f.write("include conf.d/auth.conf\nmax-request-bytes 2kb\n"
+                "admin %s:%d\n" % (HOST, free_port()))
+    p = Proxy(ring(), config=main)
+    c = p.raw()
+    check(str(c.call("GET", "k")).startswith("NOAUTH"), "no AUTH asked for")
+    check(str(c.call("AUTH", '"p w!"')).startswith("WRONGPASS"), "the quotes were kept")
+    eq(c.call("AUTH", "p w!"), Status("OK"), "AUTH with the unquoted password")
+    # 2kb = 2048 bytes: a request just over it is refused.
+    r = c.call("SET", "k", "x" * 2100)
+    check(str(r).startswith("ERR"), "a 2100-byte value passed max-request-bytes 2kb: %r" % r)
+    c.close()
+    eq(p.stop(), 0, "exit status")
+    refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "-c", d], 2,
+            "a directory as config file", "is a directory")
 
 
 def open_fds(pid):
