@@ -86,7 +86,7 @@ void config_init(config_t *c)
     c->reconnect_min_ms = 100;
     c->reconnect_max_ms = 5000;
     c->max_clients = 10000;
-    c->max_request_bytes = 536870912;
+    c->max_request_bytes = 64u << 20; /* = client-output-limit-hard: what SET takes, GET gives */
     c->max_pipeline = 1024;
     c->client_output_limit_hard = 64u << 20;
     c->client_output_limit_soft.bytes = 16u << 20;

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from proxytest import (HOST, RINGPROXY, TOP_SRCDIR, Proxy, RedisServer,  # noqa: E402
-                       Status, check, eq, free_port, lazy, make_ring, run,
+                       Status, check, encode, eq, free_port, lazy, make_ring, rss_kb, run,
                        run_cmd, tmpdir, wait_until, write_config)
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "tests"))
 from tlscerts import CA  # noqa: E402
@@ -184,6 +184,42 @@ def test_config_parsed_as_redis_conf_with_include():
     eq(p.stop(), 0, "exit status")
     refused(["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "-c", d], 2,
             "a directory as config file", "is a directory")
+
+
+def test_reply_over_the_hard_limit_gets_an_error():
+    srv = RedisServer()
+    big = 24 << 20
+    srv.client().set("big:k", b"v" * big)
+    srv.client().set("small:k", b"s")
+    p = Proxy(make_ring([srv], vnodes=16), threads=1,
+              config={"client-output-limit-hard": "1mb", "client-output-limit-soft": "0 0",
+                      "admin": "%s:%d" % (HOST, free_port())})
+    c = p.raw()
+    eq(c.call("PING"), Status("PONG"), "PING")
+    rss0 = rss_kb(p.proc.pid)
+    want = "ERR reply of %d bytes exceeds client-output-limit-hard (1048576 bytes)" % (
+        big + len("$%d\r\n\r\n" % big))
+    for i in range(3):
+        eq(str(c.call("GET", "big:k")), want, "GET of a 24 MiB value, try %d" % i)
+    # The connection stays in step, pipelined too.
+    c.send(encode("GET", "big:k") + encode("GET", "small:k") + encode("PING"))
+    eq([str(x) for x in c.replies(3)], [want, "b's'", "PONG"], "pipelined replies")
+    grown = rss_kb(p.proc.pid) - rss0
+    check(grown < 12 * 1024, "the proxy grew by %d KiB for a reply it drops" % grown)
+    c.close()
+    eq(p.stop(), 0, "exit status")
+
+
+def test_default_max_request_fits_the_default_output_limit():
+    rc, out, err = proxy_cmd("-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "--check")
+    eq(rc, 0, "--check")
+    path = os.path.join(TOP_SRCDIR, "etc", "ringproxy.conf")
+    with open(path) as f:
+        text = f.read()
+    req = int(re.search(r"^max-request-bytes (\d+)$", text, re.M).group(1))
+    hard = int(re.search(r"^client-output-limit-hard (\d+)$", text, re.M).group(1))
+    check(req <= hard, "max-request-bytes %d > client-output-limit-hard %d: a value that can "
+          "be SET cannot be GET" % (req, hard))
 
 
 def open_fds(pid):
