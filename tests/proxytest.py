@@ -354,6 +354,13 @@ def http(port, path, method="GET", auth=None):
         return e.code, e.read().decode(), e.headers
 
 
+def _sets_admin(path):
+    """Whether the config file at path has an admin line (a busy admin port
+    is fatal, so a proxy without one must not fall back to the default)."""
+    with open(path, errors="replace") as f:
+        return any(re.match(r"\s*admin\s", l + " ") for l in f)
+
+
 class Proxy:
     """A running ringproxy; stderr goes to a file shown when a test fails."""
 
@@ -381,7 +388,7 @@ class Proxy:
                 self.admin = config["admin"]
             elif "--admin" in argv:
                 self.admin = argv[argv.index("--admin") + 1]
-            elif not isinstance(config, str):
+            elif not isinstance(config, str) or not _sets_admin(config):
                 self.admin = "%s:%d" % (HOST, free_port())
                 argv += ["--admin", self.admin]
         self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]
