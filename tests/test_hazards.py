@@ -163,6 +163,34 @@ def test_version_and_exit_statuses_agree_with_help():
             "missing ring", "ring")
 
 
+def in_private_etc(conf_text, args):
+    """Runs ringproxy ARGS in a mount namespace whose /etc is an overlay
+    holding /etc/ringproxy/ringproxy.conf = conf_text (the host's /etc is
+    not touched); returns (status, stdout, stderr)."""
+    d = tmpdir()
+    script = ('mount --make-rprivate / && mount -t tmpfs tmpfs "$1" && mkdir "$1/u" "$1/w" && '
+              'mount -t overlay overlay -o lowerdir=/etc,upperdir="$1/u",workdir="$1/w" /etc && '
+              'mkdir -p /etc/ringproxy && printf %s "$2" > /etc/ringproxy/ringproxy.conf && '
+              'shift 2 && exec "$@"')
+    r = run_cmd(["unshare", "-m", "sh", "-c", script, "sh", d, conf_text, RINGPROXY] + args,
+                timeout=20)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def test_default_config_path():
+    base = ["-r", ring(), "-l", "%s:%d" % (HOST, free_port()), "--check"]
+    rc, out, err = in_private_etc("threads 7\n", base)
+    eq(rc, 0, "--check with a default config (stderr %r)" % err)
+    check("threads=7" in out, "/etc/ringproxy/ringproxy.conf was not read: %r" % out)
+    rc, out, err = in_private_etc("bogus 1\n", base)
+    eq(rc, 2, "--check with a bad default config")
+    check("/etc/ringproxy/ringproxy.conf:1: unknown option 'bogus'" in err, err)
+    # -c wins: the default file is not read then.
+    rc, out, err = in_private_etc("bogus 1\n", base + ["-c", write_config({"threads": 3})])
+    eq(rc, 0, "--check with -c (stderr %r)" % err)
+    check("threads=3" in out, "-c not used: %r" % out)
+
+
 def test_config_parsed_as_redis_conf_with_include():
     d = tmpdir()
     os.mkdir(os.path.join(d, "conf.d"))
