@@ -285,63 +285,39 @@ static int config_split(char *line, char **words, int max, const char **why)
             return -1;
         }
         words[n++] = w = r;
-        int dq = 0, sq = 0;
+        char q = 0; /* the open quote, if any */
         for (;;) {
             char ch = *r;
-            if (dq) {
-                if (ch == '\0') {
-                    *why = "unbalanced double quotes";
-                    return -1;
-                }
-                if (ch == '\\' && r[1] == 'x' && isxdigit((unsigned char)r[2]) &&
-                    isxdigit((unsigned char)r[3])) {
-                    *w++ = (char)(config_hex((unsigned char)r[2]) * 16 + config_hex((unsigned char)r[3]));
-                    r += 4;
-                    continue;
-                }
-                if (ch == '\\' && r[1] != '\0') {
-                    const char *from = "nrtab", *to = "\n\r\t\a\b";
-                    const char *e = strchr(from, r[1]);
-                    *w++ = e != NULL ? to[e - from] : r[1];
-                    r += 2;
-                    continue;
-                }
-                if (ch == '"') {
-                    dq = 0;
-                    r++;
-                    if (*r != '\0' && !isspace((unsigned char)*r)) {
-                        *why = "closing quote must be followed by a space";
-                        return -1;
-                    }
+            if (q == 0) {
+                if (ch == '\0' || isspace((unsigned char)ch))
                     break;
-                }
-                *w++ = *r++;
-            } else if (sq) {
-                if (ch == '\0') {
-                    *why = "unbalanced single quotes";
-                    return -1;
-                }
-                if (ch == '\\' && r[1] == '\'') {
-                    *w++ = '\'';
-                    r += 2;
-                    continue;
-                }
-                if (ch == '\'') {
-                    sq = 0;
-                    r++;
-                    if (*r != '\0' && !isspace((unsigned char)*r)) {
-                        *why = "closing quote must be followed by a space";
-                        return -1;
-                    }
-                    break;
-                }
-                *w++ = *r++;
-            } else if (ch == '\0' || isspace((unsigned char)ch)) {
-                break;
-            } else if (ch == '"' || ch == '\'') {
-                dq = ch == '"';
-                sq = ch == '\'';
+                if (ch == '"' || ch == '\'')
+                    q = ch;
+                else
+                    *w++ = ch;
                 r++;
+            } else if (ch == '\0') {
+                *why = q == '"' ? "unbalanced double quotes" : "unbalanced single quotes";
+                return -1;
+            } else if (ch == q) {
+                r++;
+                if (*r != '\0' && !isspace((unsigned char)*r)) {
+                    *why = "closing quote must be followed by a space";
+                    return -1;
+                }
+                break;
+            } else if (ch == '\\' && q == '\'' && r[1] == '\'') {
+                *w++ = '\'';
+                r += 2;
+            } else if (ch == '\\' && q == '"' && r[1] == 'x' && isxdigit((unsigned char)r[2]) &&
+                       isxdigit((unsigned char)r[3])) {
+                *w++ = (char)(config_hex((unsigned char)r[2]) * 16 + config_hex((unsigned char)r[3]));
+                r += 4;
+            } else if (ch == '\\' && q == '"' && r[1] != '\0') {
+                const char *from = "nrtab", *to = "\n\r\t\a\b";
+                const char *e = strchr(from, r[1]);
+                *w++ = e != NULL ? to[e - from] : r[1];
+                r += 2;
             } else {
                 *w++ = *r++;
             }
