@@ -368,6 +368,14 @@ static int main_run(proxy_t *p, ring_t *ring, worker_listen_t *ln, char *err, si
     struct event *sev[3] = { NULL, NULL, NULL };
     int rc = -1, pidfd = -1;
 
+    /* Held from before the ports open (a client or supervisor may signal
+     * as soon as they do) until the handlers are in place; workers
+     * inherit the mask, so only this thread gets them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     int nworkers = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nworkers < 1)
         nworkers = 1;
@@ -420,12 +428,6 @@ static int main_run(proxy_t *p, ring_t *ring, worker_listen_t *ln, char *err, si
         }
     }
 
-    /* Workers inherit a mask blocking these, so only this thread gets them. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     int started = 0;
     p->reloader = reloader_start(p);
     if (p->reloader == NULL) {

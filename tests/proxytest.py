@@ -356,7 +356,10 @@ def http(port, path, method="GET", auth=None):
 
 def _sets_admin(path):
     """Whether the config file at path has an admin line (a busy admin port
-    is fatal, so a proxy without one must not fall back to the default)."""
+    is fatal, so a proxy without one must not fall back to the default).
+    Only a regular file is read: a FIFO would block here."""
+    if not os.path.isfile(path):
+        return False
     with open(path, errors="replace") as f:
         return any(re.match(r"\s*admin\s", l + " ") for l in f)
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
-from proxytest import (HOST, RINGPROXY, TOP_SRCDIR, Proxy, RedisServer,  # noqa: E402
+from proxytest import (HOST, PROXY_WRAPPER, RINGPROXY, TOP_SRCDIR, Proxy, RedisServer,  # noqa: E402
                        Status, check, encode, eq, free_port, lazy, make_ring, rss_kb, run,
                        run_cmd, tmpdir, wait_until, write_config)
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "tests"))
@@ -216,7 +216,7 @@ def test_config_parsed_as_redis_conf_with_include():
 
 def test_reply_over_the_hard_limit_gets_an_error():
     srv = RedisServer()
-    big = 24 << 20
+    big = 40 << 20
     srv.client().set("big:k", b"v" * big)
     srv.client().set("small:k", b"s")
     # In a sanitizer build freed memory is quarantined, not reused: RSS
@@ -239,12 +239,13 @@ def test_reply_over_the_hard_limit_gets_an_error():
     want = "ERR reply of %d bytes exceeds client-output-limit-hard (1048576 bytes)" % (
         big + len("$%d\r\n\r\n" % big))
     for i in range(3):
-        eq(str(c.call("GET", "big:k")), want, "GET of a 24 MiB value, try %d" % i)
+        eq(str(c.call("GET", "big:k")), want, "GET of a 40 MiB value, try %d" % i)
     # The connection stays in step, pipelined too.
     c.send(encode("GET", "big:k") + encode("GET", "small:k") + encode("PING"))
     eq([str(x) for x in c.replies(3)], [want, "b's'", "PONG"], "pipelined replies")
     grown = rss_kb(p.proc.pid) - rss0
-    check(grown < 12 * 1024, "the proxy grew by %d KiB for a reply it drops" % grown)
+    # Holding the reply would take 40 MiB; dropping it, about the limit.
+    check(grown < 20 * 1024, "the proxy grew by %d KiB for a reply it drops" % grown)
     c.close()
     eq(p.stop(), 0, "exit status")
 
@@ -278,8 +279,13 @@ def test_nofile_raised_for_max_clients():
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
     p = Proxy(ring(), config={"max-clients": want, "admin": "%s:%d" % (HOST, free_port())},
               preexec_fn=low)
-    check(soft_nofile(p.proc.pid) >= want, "RLIMIT_NOFILE %d below max-clients %d"
-          % (soft_nofile(p.proc.pid), want))
+    if PROXY_WRAPPER:
+        # valgrind keeps descriptors of its own above the client's limit
+        # and refuses to raise it: the fallback must happen then.
+        check("max-clients lowered" in p.stderr(), "no warning: %r" % p.stderr())
+    else:
+        check(soft_nofile(p.proc.pid) >= want, "RLIMIT_NOFILE %d below max-clients %d"
+              % (soft_nofile(p.proc.pid), want))
     eq(p.stop(), 0, "exit status")
 
     # With a hard limit it may not pass, max-clients is lowered with a warning.
