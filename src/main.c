@@ -76,6 +76,21 @@ static void main_summary(const config_t *cfg, const ring_t *r)
     printf("config: ok listen=%s threads=%d\n", cfg->listen, cfg->threads);
 }
 
+/* libevent's own warnings (an accept failing on the admin endpoint's
+ * listener, which has no error callback) go through log.c, which keeps a
+ * message repeated in a loop to one line a second. */
+static void main_libevent_log(int severity, const char *msg)
+{
+    if (severity == EVENT_LOG_DEBUG)
+        log_debug("libevent: %s", msg);
+    else if (severity == EVENT_LOG_MSG)
+        log_info("libevent: %s", msg);
+    else if (severity == EVENT_LOG_WARN)
+        log_warn("libevent: %s", msg);
+    else
+        log_error("libevent: %s", msg);
+}
+
 static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     proxy_t *p = arg;
@@ -501,6 +516,7 @@ int main(int argc, char **argv)
         return MAIN_EXIT_USAGE;
     }
     log_set_level(p.cfg.log_level);
+    event_set_log_callback(main_libevent_log);
     if (p.cfg.syslog && !check)
         log_use_syslog(1);
     signal(SIGPIPE, SIG_IGN);
