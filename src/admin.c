@@ -175,6 +175,7 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
       t.s.clients_accepted);
     M("ringproxy_clients_rejected_total", "Clients refused by max-clients.", "counter", "",
       t.s.clients_rejected);
+    M("ringproxy_accept_errors_total", "Accepts failed for want of file descriptors (EMFILE or ENFILE).", "counter", "reason=\"EMFILE\"", t.s.accept_errors_fds);
     M("ringproxy_tls_clients_accepted_total", "Client connections accepted on tls-port.",
       "counter", "", t.s.tls_accepted);
     M("ringproxy_tls_handshake_failures_total",

@@ -112,6 +112,7 @@ static void backend_close(backend_t *b)
     b->state = BACKEND_IDLE;
     b->authing = 0;
     b->answered = 0;
+    b->dropped = 0;
     resp_scan_init(&b->scan);
 }
 
@@ -196,6 +197,31 @@ static int backend_auth_reply(backend_t *b, struct evbuffer *in)
     return -1;
 }
 
+/* A reply over client-output-limit-hard is not kept: its bytes are
+ * dropped as they arrive and its request gets an error, so memory stays
+ * bounded and the connection stays in step. Returns 1 if it took them. */
+static int backend_drop_big(backend_t *b, struct evbuffer *in, int rc)
+{
+    uint64_t hard = CONFIG_GET(b->server->worker->cfg->client_output_limit_hard);
+    request_t *r = TAILQ_FIRST(&b->inflight);
+    if (r == NULL || (b->dropped == 0 && (hard == 0 || b->scan.pos <= hard)))
+        return 0;
+    evbuffer_drain(in, b->scan.pos);
+    b->dropped += b->scan.pos;
+    b->scan.pos = 0;
+    if (rc == RESP_AGAIN)
+        return 1;
+    unsigned long long total = b->dropped;
+    b->dropped = 0;
+    TAILQ_REMOVE(&b->inflight, r, bq);
+    b->ninflight--;
+    STAT_DEC(b->server->st->inflight);
+    resp_scan_init(&b->scan);
+    request_error(r, "ERR reply of %llu bytes exceeds client-output-limit-hard (%llu bytes)",
+                  total, (unsigned long long)hard);
+    return 1;
+}
+
 static void backend_scan_replies(backend_t *b)
 {
     struct evbuffer *in = b->conn->in;
@@ -217,6 +243,8 @@ static void backend_scan_replies(backend_t *b)
             size_t used;
             rc = resp_scan(&b->scan, v[i].iov_base, v[i].iov_len, &used);
         }
+        if (rc != RESP_ERROR && !b->authing && backend_drop_big(b, in, rc))
+            continue;
         if (rc == RESP_AGAIN)
             continue;
         if (b->authing && rc == RESP_OK) {

@@ -32,6 +32,7 @@ typedef struct backend {
     resp_scan_t scan;
     int authing;        /* the AUTH sent on connect awaits its reply */
     int answered;       /* a reply came on this connection */
+    uint64_t dropped;   /* bytes dropped so far of a reply over the hard limit */
 } backend_t;
 
 typedef struct server {

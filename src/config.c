@@ -4,12 +4,19 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
+
+/* A line longer than this is an error rather than a buffer to grow. */
+#define CONFIG_LINE_MAX (1 << 20)
+/* Nested includes allowed, counting the top file. */
+#define CONFIG_INCLUDE_DEPTH 8
 
 typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_BOOL, OPT_LEVEL, OPT_SOFT, OPT_CHOICE } opt_type_t;
 
@@ -79,7 +86,7 @@ void config_init(config_t *c)
     c->reconnect_min_ms = 100;
     c->reconnect_max_ms = 5000;
     c->max_clients = 10000;
-    c->max_request_bytes = 536870912;
+    c->max_request_bytes = 64u << 20; /* = client-output-limit-hard: what SET takes, GET gives */
     c->max_pipeline = 1024;
     c->client_output_limit_hard = 64u << 20;
     c->client_output_limit_soft.bytes = 16u << 20;
@@ -98,14 +105,56 @@ void config_free(config_t *c)
     }
 }
 
-static int config_int(const opt_t *o, const char *value, long long *out, char *err)
+/* Copies s into out with control and non-ASCII bytes as \xHH, so that
+ * what a file holds cannot garble a log line or a terminal. */
+void config_escape(const char *s, char *out, size_t outlen)
 {
+    size_t n = 0;
+    for (; *s != '\0' && n + 5 < outlen; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            out[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", ch);
+    }
+    out[n] = '\0';
+}
+
+/* An integer, or for byte sizes one with redis.conf's units (memtoll):
+ * k=1000 kb=1024 m=1000^2 mb=1024^2 g=1000^3 gb=1024^3. */
+static int config_number(const char *value, int bytes, long long *out)
+{
+    static const struct { const char *unit; long long mul; } units[] = {
+        { "", 1 }, { "b", 1 }, { "k", 1000 }, { "kb", 1024 }, { "m", 1000000 },
+        { "mb", 1048576 }, { "g", 1000000000 }, { "gb", 1073741824 },
+    };
     char *end;
     errno = 0;
     long long v = strtoll(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < o->min || v > o->max) {
-        snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not an integer in [%lld, %lld]",
-                 o->name, value, o->min, o->max);
+    if (errno != 0 || end == value)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if ((bytes || i == 0) && strcasecmp(end, units[i].unit) == 0) {
+            if (v < 0 && units[i].mul > 1)
+                return -1;
+            if (v > LLONG_MAX / units[i].mul)
+                return -1;
+            *out = v * units[i].mul;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int config_int(const opt_t *o, const char *value, long long *out, char *err)
+{
+    long long v;
+    char shown[128];
+    if (config_number(value, o->type == OPT_U64, &v) < 0 || v < o->min || v > o->max) {
+        config_escape(value, shown, sizeof(shown));
+        snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not %s in [%lld, %lld]", o->name, shown,
+                 o->type == OPT_U64 ? "a size (bytes, or with k kb m mb g gb)" : "an integer",
+                 o->min, o->max);
         return -1;
     }
     *out = v;
@@ -121,8 +170,11 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
             break;
         }
     }
+    char shown[128];
+    config_escape(value, shown, sizeof(shown));
     if (o == NULL) {
-        snprintf(err, CONFIG_ERRLEN, "unknown option '%s'", name);
+        config_escape(name, shown, sizeof(shown));
+        snprintf(err, CONFIG_ERRLEN, "unknown option '%s'", shown);
         return -1;
     }
     void *field = (char *)c + o->offset;
@@ -154,22 +206,31 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
         } else if (strcasecmp(value, "no") == 0 || strcmp(value, "0") == 0 || strcasecmp(value, "false") == 0) {
             *(int *)field = 0;
         } else {
-            snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not yes or no", name, value);
+            snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not yes or no", name, shown);
             return -1;
         }
         return 0;
     case OPT_SOFT: {
         /* "BYTES SECONDS" */
         config_soft_limit_t *l = field;
-        char *end, *secs = NULL;
-        errno = 0;
-        long long b = strtoll(value, &end, 10);
-        long s = errno == 0 && end != value && isspace((unsigned char)*end)
-                     ? strtol(end, &secs, 10) : -1;
+        char bytes[64], *secs = NULL;
+        const char *sp = strchr(value, ' ');
+        long long b = -1;
+        long s = -1;
+        if (sp != NULL && (size_t)(sp - value) < sizeof(bytes)) {
+            memcpy(bytes, value, (size_t)(sp - value));
+            bytes[sp - value] = '\0';
+            errno = 0;
+            if (config_number(bytes, 1, &b) < 0)
+                b = -1;
+            while (*sp == ' ')
+                sp++;
+            s = *sp != '\0' ? strtol(sp, &secs, 10) : -1;
+        }
         if (errno != 0 || s < 0 || s > 31536000 || *secs != '\0' || b < o->min || b > o->max) {
             snprintf(err, CONFIG_ERRLEN,
                      "option %s: '%s' is not BYTES SECONDS (bytes in [0, %lld], seconds in "
-                     "[0, 31536000])", name, value, o->max);
+                     "[0, 31536000])", name, shown, o->max);
             return -1;
         }
         l->bytes = (uint64_t)b;
@@ -183,7 +244,7 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
                 return 0;
             }
         }
-        snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not one of", name, value);
+        snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not one of", name, shown);
         for (int i = 0; o->choices[i] != NULL; i++) {
             size_t used = strlen(err);
             snprintf(err + used, CONFIG_ERRLEN - used, " %s", o->choices[i]);
@@ -192,7 +253,7 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
     case OPT_LEVEL:
         if (log_level_parse(value, (log_level_t *)field) < 0) {
             snprintf(err, CONFIG_ERRLEN, "option %s: '%s' is not debug, info, warn or error",
-                     name, value);
+                     name, shown);
             return -1;
         }
         return 0;
@@ -200,46 +261,214 @@ int config_set(config_t *c, const char *name, const char *value, char *err)
     return -1;
 }
 
-static char *config_trim(char *s)
+static int config_hex(int ch)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
+    return isdigit(ch) ? ch - '0' : tolower(ch) - 'a' + 10;
+}
+
+/* Splits line into words by redis.conf's rules (sdssplitargs): words
+ * are separated by blanks; "..." takes \n \r \t \b \a \xHH and \C for C;
+ * '...' takes \' only; a closing quote must end the word. A word that
+ * starts with # starts a comment. Words are written over line in place,
+ * NUL-terminated, into words[]; returns their count or -1. */
+static int config_split(char *line, char **words, int max, const char **why)
+{
+    char *r = line, *w;
+    int n = 0;
+    for (;;) {
+        while (*r != '\0' && isspace((unsigned char)*r))
+            r++;
+        if (*r == '\0' || *r == '#')
+            return n;
+        if (n == max) {
+            *why = "too many words";
+            return -1;
+        }
+        words[n++] = w = r;
+        char q = 0; /* the open quote, if any */
+        for (;;) {
+            char ch = *r;
+            if (q == 0) {
+                if (ch == '\0' || isspace((unsigned char)ch))
+                    break;
+                if (ch == '"' || ch == '\'')
+                    q = ch;
+                else
+                    *w++ = ch;
+                r++;
+            } else if (ch == '\0') {
+                *why = q == '"' ? "unbalanced double quotes" : "unbalanced single quotes";
+                return -1;
+            } else if (ch == q) {
+                r++;
+                if (*r != '\0' && !isspace((unsigned char)*r)) {
+                    *why = "closing quote must be followed by a space";
+                    return -1;
+                }
+                break;
+            } else if (ch == '\\' && q == '\'' && r[1] == '\'') {
+                *w++ = '\'';
+                r += 2;
+            } else if (ch == '\\' && q == '"' && r[1] == 'x' && isxdigit((unsigned char)r[2]) &&
+                       isxdigit((unsigned char)r[3])) {
+                *w++ = (char)(config_hex((unsigned char)r[2]) * 16 + config_hex((unsigned char)r[3]));
+                r += 4;
+            } else if (ch == '\\' && q == '"' && r[1] != '\0') {
+                const char *from = "nrtab", *to = "\n\r\t\a\b";
+                const char *e = strchr(from, r[1]);
+                *w++ = e != NULL ? to[e - from] : r[1];
+                r += 2;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        int end = *r == '\0';
+        *w = '\0';
+        if (end)
+            return n;
+        r++;
+    }
+}
+
+/* The files being read, outermost first, to refuse include cycles. */
+typedef struct config_stack {
+    dev_t dev[CONFIG_INCLUDE_DEPTH];
+    ino_t ino[CONFIG_INCLUDE_DEPTH];
+    int depth;
+} config_stack_t;
+
+static int config_load_file(config_t *c, const char *path, config_stack_t *st, char *err);
+
+/* include PATH: relative to the including file's directory. */
+static int config_include(config_t *c, const char *from, const char *path, config_stack_t *st,
+                          char *err)
+{
+    const char *slash = strrchr(from, '/');
+    size_t dirlen = slash != NULL && path[0] != '/' ? (size_t)(slash - from) + 1 : 0;
+    char *full = malloc(dirlen + strlen(path) + 1);
+    if (full == NULL) {
+        snprintf(err, CONFIG_ERRLEN, "out of memory");
+        return -1;
+    }
+    memcpy(full, from, dirlen);
+    strcpy(full + dirlen, path);
+    int rc = config_load_file(c, full, st, err);
+    free(full);
+    return rc;
+}
+
+/* One line: "option value..." or "include PATH". */
+static int config_line(config_t *c, const char *path, char *line, config_stack_t *st, char *err)
+{
+    char *words[8], value[CONFIG_ERRLEN];
+    const char *why = NULL;
+    int n = config_split(line, words, 8, &why);
+    if (n < 0) {
+        snprintf(err, CONFIG_ERRLEN, "%s", why);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    if (strcmp(words[0], "include") == 0) {
+        if (n != 2) {
+            snprintf(err, CONFIG_ERRLEN, "include takes one path");
+            return -1;
+        }
+        return config_include(c, path, words[1], st, err);
+    }
+    /* The soft limit's words are one value, parsed as BYTES SECONDS;
+     * every other option takes at most one (none sets it empty). */
+    if (n > 2 && strcmp(words[0], "client-output-limit-soft") == 0) {
+        size_t used = 0;
+        for (int i = 1; i < n; i++) {
+            int m = snprintf(value + used, sizeof(value) - used, i > 1 ? " %s" : "%s", words[i]);
+            if (m < 0 || (size_t)m >= sizeof(value) - used) {
+                snprintf(err, CONFIG_ERRLEN, "option client-output-limit-soft: value too long");
+                return -1;
+            }
+            used += (size_t)m;
+        }
+        return config_set(c, words[0], value, err);
+    }
+    if (n > 2) {
+        char shown[128];
+        config_escape(words[0], shown, sizeof(shown));
+        snprintf(err, CONFIG_ERRLEN, "option %s takes one value, got %d", shown, n - 1);
+        return -1;
+    }
+    return config_set(c, words[0], n == 2 ? words[1] : "", err);
+}
+
+static int config_load_file(config_t *c, const char *path, config_stack_t *st, char *err)
+{
+    char sub[CONFIG_ERRLEN], shown[128];
+    struct stat sb;
+    int lineno = 0, rc = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+
+    config_escape(path, shown, sizeof(shown));
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, CONFIG_ERRLEN, "config %s: %s", shown, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &sb) < 0 || S_ISDIR(sb.st_mode)) {
+        snprintf(err, CONFIG_ERRLEN, "config %s: is a directory, not a file", shown);
+        fclose(f);
+        return -1;
+    }
+    for (int i = 0; i < st->depth; i++) {
+        if (st->dev[i] == sb.st_dev && st->ino[i] == sb.st_ino) {
+            snprintf(err, CONFIG_ERRLEN, "config %s: include cycle (the file includes itself)",
+                     shown);
+            fclose(f);
+            return -1;
+        }
+    }
+    if (st->depth == CONFIG_INCLUDE_DEPTH) {
+        snprintf(err, CONFIG_ERRLEN, "config %s: includes nested deeper than %d", shown,
+                 CONFIG_INCLUDE_DEPTH);
+        fclose(f);
+        return -1;
+    }
+    st->dev[st->depth] = sb.st_dev;
+    st->ino[st->depth] = sb.st_ino;
+    st->depth++;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len > CONFIG_LINE_MAX) {
+            snprintf(err, CONFIG_ERRLEN, "config %s:%d: line longer than %d bytes", shown, lineno,
+                     CONFIG_LINE_MAX);
+            rc = -1;
+        } else if (strlen(line) != (size_t)len) {
+            snprintf(err, CONFIG_ERRLEN, "config %s:%d: NUL byte in the line", shown, lineno);
+            rc = -1;
+        } else if (config_line(c, path, line, st, sub) < 0) {
+            /* An error from an included file names that file already. */
+            if (strncmp(sub, "config ", 7) == 0)
+                snprintf(err, CONFIG_ERRLEN, "%s", sub);
+            else
+                snprintf(err, CONFIG_ERRLEN, "config %.100s:%d: %.300s", shown, lineno, sub);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, CONFIG_ERRLEN, "config %s: %s", shown, strerror(errno));
+        rc = -1;
+    }
+    st->depth--;
+    free(line);
+    fclose(f);
+    return rc;
 }
 
 int config_load(config_t *c, const char *path, char *err)
 {
-    char line[4096], sub[CONFIG_ERRLEN];
-    int lineno = 0, rc = 0;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, CONFIG_ERRLEN, "config %s: %s", path, strerror(errno));
-        return -1;
-    }
-    while (fgets(line, sizeof(line), f) != NULL) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
-        char *s = config_trim(line);
-        if (*s == '\0')
-            continue;
-        char *name = s;
-        while (*s != '\0' && !isspace((unsigned char)*s))
-            s++;
-        if (*s != '\0')
-            *s++ = '\0';
-        if (config_set(c, name, config_trim(s), sub) < 0) {
-            snprintf(err, CONFIG_ERRLEN, "config %.60s:%d: %.400s", path, lineno, sub);
-            rc = -1;
-            break;
-        }
-    }
-    fclose(f);
-    return rc;
+    config_stack_t st;
+    st.depth = 0;
+    return config_load_file(c, path, &st, err);
 }
 
 int config_str_set(const char *s)

@@ -71,8 +71,12 @@ void config_init(config_t *c);
 void config_free(config_t *c);
 /* Sets one option by its config-file name from its text value. */
 int config_set(config_t *c, const char *name, const char *value, char *err);
-/* Reads "option value" lines from path. */
+/* Reads "option value" lines from path, split as redis.conf's are
+ * (quotes, escapes), with "include PATH" relative to the including file. */
 int config_load(config_t *c, const char *path, char *err);
+/* Copies s into out (outlen bytes, truncated) with control and non-ASCII
+ * bytes and backslashes written as \xHH, for error and log lines. */
+void config_escape(const char *s, char *out, size_t outlen);
 /* 1 when a string option is set: NULL and "" both mean unset. */
 int config_str_set(const char *s);
 /* Checks cross-option constraints once everything is set. */

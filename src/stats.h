@@ -24,6 +24,7 @@ typedef struct stats {
     uint64_t err_pnode;       /* error replies from pnodes, passed on */
     uint64_t clients_accepted;
     uint64_t clients_rejected;
+    uint64_t accept_errors_fds;    /* accept failed: EMFILE or ENFILE */
     uint64_t tls_accepted;         /* clients accepted on tls-port */
     uint64_t tls_handshake_failed; /* of those, handshake failed or timed out */
     uint64_t output_limit_hard; /* clients closed over an output limit */

@@ -4,6 +4,7 @@
  * it still names.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,9 @@
 
 #include "log.h"
 #include "worker.h"
+
+/* How long the listeners rest when descriptors run out. */
+#define WORKER_ACCEPT_REST_MS 100
 
 /* Clients across all workers, for max-clients. */
 static atomic_int worker_total_clients;
@@ -143,11 +147,32 @@ void worker_notify_ring(worker_t *w)
     event_active(w->ring_ev, 0, 0);
 }
 
+/* Out of descriptors, accept would fail again at once: the listeners rest
+ * for a while (the pending clients wait in the backlog) instead of
+ * spinning, and serve again once clients have gone. */
 static void worker_listen_error_cb(struct evconnlistener *l, void *arg)
 {
+    static const struct timeval rest = { 0, WORKER_ACCEPT_REST_MS * 1000 };
     worker_t *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
+    if (e == EMFILE || e == ENFILE) {
+        STAT_INC(w->stats.accept_errors_fds);
+        if (w->listener != NULL)
+            evconnlistener_disable(w->listener);
+        if (w->tls_listener != NULL)
+            evconnlistener_disable(w->tls_listener);
+        evtimer_add(w->accept_ev, &rest);
+    }
     log_warn("accept failed worker=%d error=\"%s\"", w->id, evutil_socket_error_to_string(e));
+}
+
+static void worker_accept_rest_cb(evutil_socket_t fd, short what, void *arg)
+{
+    worker_t *w = arg;
+    if (w->listener != NULL)
+        evconnlistener_enable(w->listener);
+    if (w->tls_listener != NULL)
+        evconnlistener_enable(w->tls_listener);
 }
 
 static void worker_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -182,15 +207,18 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-static struct evconnlistener *worker_listener(worker_t *w, evconnlistener_cb cb,
-                                              const struct sockaddr_storage *addr, int addrlen)
+/* A duplicate of the shared socket, so that each worker closes its own. */
+static struct evconnlistener *worker_listener(worker_t *w, evconnlistener_cb cb, int fd)
 {
-    struct evconnlistener *l = evconnlistener_new_bind(
-        w->base, cb, w,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-        1024, (const struct sockaddr *)addr, addrlen);
-    if (l != NULL)
-        evconnlistener_set_error_cb(l, worker_listen_error_cb);
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0)
+        return NULL;
+    struct evconnlistener *l = evconnlistener_new(w->base, cb, w, LEV_OPT_CLOSE_ON_FREE, 0, dup);
+    if (l == NULL) {
+        close(dup);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(l, worker_listen_error_cb);
     return l;
 }
 
@@ -217,9 +245,10 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
     w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
     w->stop_timer = evtimer_new(w->base, worker_stop_timer_cb, w);
     w->ring_ev = event_new(w->base, -1, 0, worker_ring_cb, w);
+    w->accept_ev = evtimer_new(w->base, worker_accept_rest_cb, w);
     /* TLS first: once the plain port answers, both do. */
-    if (ln->tls_addrlen > 0) {
-        w->tls_listener = worker_listener(w, worker_accept_tls_cb, &ln->tls_addr, ln->tls_addrlen);
+    if (ln->tls_fd >= 0) {
+        w->tls_listener = worker_listener(w, worker_accept_tls_cb, ln->tls_fd);
         if (w->tls_listener == NULL) {
             int e = EVUTIL_SOCKET_ERROR();
             snprintf(err, errlen, "cannot listen on tls-port %d: %s", cfg->tls_port,
@@ -228,7 +257,7 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
             return NULL;
         }
     }
-    w->listener = worker_listener(w, worker_accept_cb, &ln->addr, ln->addrlen);
+    w->listener = worker_listener(w, worker_accept_cb, ln->fd);
     if (w->listener == NULL) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, evutil_socket_error_to_string(e));
@@ -269,6 +298,8 @@ void worker_free(worker_t *w)
         event_free(w->stop_timer);
     if (w->ring_ev != NULL)
         event_free(w->ring_ev);
+    if (w->accept_ev != NULL)
+        event_free(w->accept_ev);
     if (w->scratch != NULL)
         evbuffer_free(w->scratch);
     conn_loop_free(&w->loop);

@@ -48,18 +48,22 @@ typedef struct worker {
     struct event *stop_ev;
     struct event *stop_timer;
     struct event *ring_ev;
+    struct event *accept_ev;    /* re-enables the listeners after EMFILE */
     int stopping;
 } worker_t;
 
-/* Where the workers listen (every one on the same ports: SO_REUSEPORT). */
+/* Where the workers listen: main binds each port once and every worker
+ * accepts on a duplicate of that one socket. */
 typedef struct worker_listen {
     struct sockaddr_storage addr;
     int addrlen;
     struct sockaddr_storage tls_addr;
     int tls_addrlen;            /* 0: no TLS listener */
+    int fd;                     /* the bound, listening sockets */
+    int tls_fd;                 /* -1: no TLS listener */
 } worker_listen_t;
 
-/* Creates the worker's loop and its listeners. */
+/* Creates the worker's loop and its listeners on ln's sockets. */
 worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_listen_t *ln,
                      char *err, size_t errlen);
 void worker_free(worker_t *w);

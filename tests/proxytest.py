@@ -319,12 +319,21 @@ def keys_per_pnode(ringdir, servers, prefix, want, limit=100000):
 
 # --- ringproxy ---------------------------------------------------------------
 
+def config_quote(value):
+    """value as one word of a config line (redis.conf's quoting)."""
+    v = str(value)
+    if v and not any(c.isspace() or c in "\"'#\\" for c in v):
+        return v
+    return '"%s"' % "".join("\\x%02x" % ord(c) if c in "\"\\" or not c.isprintable()
+                            else c for c in v)
+
+
 def write_config(options):
     """A config file with "option value" lines; returns its path."""
     path = os.path.join(tmpdir("ringproxy-conf-"), "ringproxy.conf")
     with open(path, "w") as f:
         for k, v in options.items():
-            f.write("%s %s\n" % (k, v))
+            f.write("%s %s\n" % (k, config_quote(v)))
     return path
 
 
@@ -374,6 +383,16 @@ def check_prometheus(text):
         check(value >= 0, "value of %s" % name)
 
 
+def _sets_admin(path):
+    """Whether the config file at path has an admin line (a busy admin port
+    is fatal, so a proxy without one must not fall back to the default).
+    Only a regular file is read: a FIFO would block here."""
+    if not os.path.isfile(path):
+        return False
+    with open(path, errors="replace") as f:
+        return any(re.match(r"\s*admin\s", l + " ") for l in f)
+
+
 class Proxy:
     """A running ringproxy; stderr goes to a file shown when a test fails."""
 
@@ -401,7 +420,7 @@ class Proxy:
                 self.admin = config["admin"]
             elif "--admin" in argv:
                 self.admin = argv[argv.index("--admin") + 1]
-            elif not isinstance(config, str):
+            elif not isinstance(config, str) or not _sets_admin(config):
                 self.admin = "%s:%d" % (HOST, free_port())
                 argv += ["--admin", self.admin]
         self.argv = PROXY_WRAPPER + [RINGPROXY] + [str(a) for a in argv]

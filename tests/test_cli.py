@@ -154,7 +154,8 @@ def test_listen_port_in_use():
 
 def test_config_file_supplies_ring_and_listen():
     port = free_port()
-    conf = write_config({"ring": ring(), "listen": "%s:%d" % (HOST, port), "threads": 1})
+    conf = write_config({"ring": ring(), "listen": "%s:%d" % (HOST, port), "threads": 1,
+                         "admin": "%s:%d" % (HOST, free_port())})
     p = Proxy(port=port, argv=["-c", conf])
     c = p.raw()
     eq(c.call("SET", "cfg:a", "1"), Status("OK"), "SET through a config-only proxy")
@@ -173,7 +174,7 @@ def test_command_line_overrides_config():
 
 def test_long_options():
     port = free_port()
-    conf = write_config({"hash-tags": "no"})
+    conf = write_config({"hash-tags": "no", "admin": "%s:%d" % (HOST, free_port())})
     p = Proxy(port=port, argv=["--ring", ring(), "--listen", "%s:%d" % (HOST, port),
                                "--threads", "2", "--config", conf])
     eq(p.raw().call("PING"), Status("PONG"), "PING")
