@@ -6,17 +6,13 @@
 mk() { submake "$@" DESTDIR="$tmp/root"; }
 
 # $(info) prints the values unquoted by any shell.
-printf 'print-dirs:\n\t$(info $(bindir)|$(mandir)|$(sysconfdir)|$(systemdsystemunitdir)|$(AM_CPPFLAGS))@:\n' >"$tmp/print.mk"
+printf 'print-dirs:\n\t$(info $(bindir)|$(mandir)|$(sysconfdir)|$(systemdsystemunitdir))@:\n' >"$tmp/print.mk"
 submake -f Makefile -f "$tmp/print.mk" print-dirs
 dirs=$(cat "$tmp/make.out")
-IFS='|' read -r bindir mandir sysconfdir unitdir cppflags <<EOF2
+IFS='|' read -r bindir mandir sysconfdir unitdir <<EOF2
 $dirs
 EOF2
 conf="$sysconfdir/ringproxy/ringproxy.conf"
-case "$cppflags" in
-*"-DRINGPROXY_DEFAULT_CONFIG='\"$conf\"'"*) ;;
-*) bad "AM_CPPFLAGS lacks -DRINGPROXY_DEFAULT_CONFIG='\"$conf\"': $cppflags" ;;
-esac
 
 listing() { (cd "$tmp/root" && find . ! -type d | sed 's|^\.||' | sort); }
 mk install
