@@ -53,8 +53,11 @@ def expected_vnode(algo, nvnodes, key):
 
 
 def interval_hex(algo, nvnodes):
+    """MAX // N as node-fash writes it: bignum's toString(16), which is
+    OpenSSL's BN_bn2hex (whole bytes, so an odd digit count gets a '0')."""
     mx = (1 << (8 * DIGESTS[algo]().digest_size)) - 1
-    return format(mx // nvnodes, "x")
+    h = format(mx // nvnodes, "x")
+    return "0" + h if len(h) % 2 else h
 
 
 def max_hex(algo):
@@ -606,6 +609,20 @@ class TestExportImport(RingToolCase):
                 c = self.path("c-" + algo)
                 self.ok("import", "-l", c, "-", stdin=first.encode("utf-8"))
                 self.assertEqual(self.ok("export", "-l", c), first)
+
+    def test_interval_hex_as_fash_writes_it(self):
+        # About half of all N need the leading zero; 10007 is the reported one.
+        self.assertEqual(interval_hex("sha256", 10007)[:6], "068c8c")
+        padded = 0
+        for n in [1, 2, 3, 5, 7, 10, 16, 17, 100, 255, 256, 1000, 4097, 10007, 65537, 99991, 1000000]:
+            with self.subTest(n=n):
+                ring = self.create("n%d" % n, n, ["tcp://a:1"], "sha256")
+                algo = json.loads(self.ok("export", "-l", ring))["algorithm"]
+                self.assertEqual(algo["VNODE_HASH_INTERVAL"], interval_hex("sha256", n))
+                self.assertEqual(len(algo["VNODE_HASH_INTERVAL"]) % 2, 0)
+                padded += algo["VNODE_HASH_INTERVAL"].startswith("0")
+                shutil.rmtree(ring)
+        self.assertGreater(padded, 3)
 
     def test_export_format(self):
         ring = self.create("r", 4, ["tcp://b:1", "tcp://a:1"], "sha1")
