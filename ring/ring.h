@@ -118,7 +118,9 @@ int ring_remove_pnode(ring_t *r, const char *name, char *err);
 int ring_rename_pnode(ring_t *r, const char *from, const char *to, char *err);
 /* Moves vnode v to pnode idx, keeping its data. */
 void ring_set_vnode_pnode(ring_t *r, uint32_t v, uint32_t pnode);
-/* Sets the data of vnode v; NULL (or "null", or "1") clears it. */
+/* Sets the data of vnode v; NULL clears it. Every string is data, "null"
+ * and "1" too: fash add-data -d null stores the string and lists the vnode
+ * in VNODE_DATA, so reading it as "no data" made the image inconsistent. */
 int ring_set_vnode_data(ring_t *r, uint32_t v, const char *data, char *err);
 
 /* --- the LevelDB image (ring_image.c) ------------------------------------ */

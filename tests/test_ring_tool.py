@@ -431,6 +431,26 @@ class TestAddData(RingToolCase):
         self.assertIn("data        0 vnodes (0 ro)\n", self.ok("print-hash", "-l", ring))
         self.assertIn("0 with data", self.ok("verify", "-l", ring))
 
+    def test_string_null_from_fash_is_data_and_can_be_cleared(self):
+        # fash add-data -d null stores the JSON string "null" and lists the
+        # vnode in VNODE_DATA (lib/backend/leveldb.js addData); -d 1 alike.
+        ring = self.create("r", 6, ["tcp://a:1", "tcp://b:1"], "sha256")
+        self.ok("add-data", "-l", ring, "-v", "4", "-d", "ro")
+        self.ok("verify", "-l", ring)  # leaves an empty log to append to
+        leveldb_append(ring, [(b"/PNODE/tcp://a:1/2", b'"null"'), (b"/PNODE/tcp://b:1/1", b'"1"'),
+                              (b"VNODE_DATA", b"[4,2,1]")])
+        self.assertIn("3 with data", self.ok("verify", "-l", ring))
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring),
+                         '1 pnode=tcp://b:1 data="1"\n2 pnode=tcp://a:1 data="null"\n4 pnode=tcp://a:1 data=ro\n')
+        self.assertIn('"tcp://a:1":{"0":1,"2":"null","4":"ro"}', self.ok("export", "-l", ring))
+        proxy = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
+        p = subprocess.run([proxy, "-r", ring, "-l", "127.0.0.1:1", "--check"], capture_output=True,
+                           timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_write(self.ok("add-data", "-l", ring, "-v", "1-2", "-d", "null"), 3)
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring), "4 pnode=tcp://a:1 data=ro\n")
+        self.ok("verify", "-l", ring)
+
     def test_refusals(self):
         ring = self.create("r", 10, P3)
         self.ok("add-data", "-l", ring, "-v", "1", "-d", "ro")

@@ -19,10 +19,19 @@ static int load(const rt_cmd_t *cmd, const char *dir, ring_t **r)
     return 0;
 }
 
+/* null for no data; data that reads as null or 1 (fash add-data -d null
+ * stores the string) is quoted so that it cannot pass for no data. */
 static const char *data_str(const ring_t *r, uint32_t v)
 {
     const char *d = ring_vnode_data(r, v);
-    return d != NULL ? d : "null";
+
+    if (d == NULL)
+        return "null";
+    if (strcmp(d, "null") == 0)
+        return "\"null\"";
+    if (strcmp(d, "1") == 0)
+        return "\"1\"";
+    return d;
 }
 
 static void print_vnode(const ring_t *r, uint32_t v)
