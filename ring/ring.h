@@ -153,9 +153,11 @@ int ring_import_json(const char *json, size_t len, ring_t **out, char *err);
 
 /* --- helpers shared by the tools and the proxy --------------------------- */
 
-/* Parses a vnode list: "0,106,943", spaces allowed, ranges "800-999".
+/* Parses a vnode list: "0,106,943", ranges "800-999", entries separated
+ * by commas, spaces or both as fash takes them ("0 1 2", "0, 1,2").
  * Every entry must be an integer in [0, nvnodes). Result is sorted and
- * without duplicates; malloc'd into *out, count in *n. */
+ * without duplicates; malloc'd into *out, count in *n. With out NULL only
+ * the syntax is checked (nvnodes and n unused), as a command line is. */
 int ring_parse_vnode_list(const char *s, uint32_t nvnodes, uint32_t **out,
                           size_t *n, char *err);
 

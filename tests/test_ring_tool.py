@@ -338,7 +338,7 @@ class TestVnodeLists(RingToolCase):
             "1.5": "bad vnode list entry '1.5'",
             "-1": "bad vnode list entry '-1'",
             "4-": "bad vnode list entry '4-'",
-            "2,9 9": "bad vnode list entry '9 9'",
+            "2,9 x": "bad vnode list entry 'x'",
             "7-3": "vnode range 7-3 runs backwards",
             "20": "vnode 20 is out of range (the ring has vnodes 0 to 19)",
             "5-25": "vnode 25 is out of range",
