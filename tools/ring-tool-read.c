@@ -50,6 +50,47 @@ static int finish(const rt_cmd_t *cmd, ring_t *r, int rc)
     return rt_finish(cmd);
 }
 
+/* --fash: the values fash prints, as one line of JSON. A vnode's data is
+ * fash's: the number 1 for none, else the string. */
+static void put_fash_data(json_buf_t *b, const char *d)
+{
+    if (d == NULL)
+        json_puts(b, "1");
+    else
+        json_put_str(b, d, strlen(d));
+}
+
+/* {"V":{"pnode":P,"vnodeData":D},...}, fash's dataHash. */
+static void put_fash_vnodes(json_buf_t *b, const ring_t *r, const uint32_t *list, size_t n)
+{
+    size_t i;
+
+    json_puts(b, "{");
+    for (i = 0; i < n; i++) {
+        ring_node_t node;
+        ring_vnode_node(r, list[i], &node);
+        json_printf(b, "%s\"%u\":{\"pnode\":", i ? "," : "", list[i]);
+        json_put_str(b, node.name, strlen(node.name));
+        json_puts(b, ",\"vnodeData\":");
+        put_fash_data(b, ring_vnode_data(r, list[i]));
+        json_puts(b, "}");
+    }
+    json_puts(b, "}\n");
+}
+
+/* Writes b and frees it; an allocation that failed is the verb's error. */
+static int flush_json(const rt_cmd_t *cmd, json_buf_t *b)
+{
+    int rc = 0;
+
+    if (b->oom)
+        rc = rt_fail(cmd, "out of memory formatting the output");
+    else
+        fwrite(b->buf, 1, b->len, stdout);
+    json_buf_free(b);
+    return rc;
+}
+
 static void put_key_json(json_buf_t *b, const char *key, const ring_node_t *n, const char *data)
 {
     json_puts(b, "{\"key\":");
@@ -78,11 +119,18 @@ int rt_get_node(const rt_cmd_t *cmd)
         const char *key = cmd->args[i];
         ring_node_t n;
         ring_lookup(r, key, strlen(key), &n);
-        if (!cmd->json) {
+        if (cmd->fash) {
+            json_puts(&b, "{\"pnode\":");
+            json_put_str(&b, n.name, strlen(n.name));
+            json_printf(&b, ",\"vnode\":%u,\"data\":", n.vnode);
+            put_fash_data(&b, ring_vnode_data(r, n.vnode));
+            json_puts(&b, "}\n");
+        } else if (!cmd->json) {
             printf("%s vnode=%u pnode=%s data=%s\n", key, n.vnode, n.name, data_str(r, n.vnode));
             continue;
         }
-        put_key_json(&b, key, &n, ring_vnode_data(r, n.vnode));
+        else
+            put_key_json(&b, key, &n, ring_vnode_data(r, n.vnode));
         if (b.oom) {
             rc = rt_fail(cmd, "out of memory formatting key '%s'", key);
             break;
@@ -103,8 +151,18 @@ int rt_get_vnode_pnode_and_data(const rt_cmd_t *cmd)
 
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
-    if (ring_parse_vnode_list(cmd->vnodes, ring_vnode_count(r), &list, &n, err) < 0)
-        return finish(cmd, r, rt_fail(cmd, "%s", err));
+    /* A list that does not fit the ring is a usage error, as -v's syntax is. */
+    if (ring_parse_vnode_list(cmd->vnodes, ring_vnode_count(r), &list, &n, err) < 0) {
+        rt_fail(cmd, "%s", err);
+        return finish(cmd, r, RT_EXIT_USAGE);
+    }
+    if (cmd->fash) {
+        json_buf_t b;
+        json_buf_init(&b);
+        put_fash_vnodes(&b, r, list, n);
+        free(list);
+        return finish(cmd, r, flush_json(cmd, &b));
+    }
     for (i = 0; i < n; i++)
         print_vnode(r, list[i]);
     free(list);
@@ -118,6 +176,17 @@ int rt_get_pnodes(const rt_cmd_t *cmd)
 
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
+    if (cmd->fash) {
+        json_buf_t b;
+        json_buf_init(&b);
+        json_puts(&b, "[");
+        for (i = 0; i < ring_pnode_count(r); i++) {
+            json_puts(&b, i ? "," : "");
+            json_put_str(&b, ring_pnode_name(r, i), strlen(ring_pnode_name(r, i)));
+        }
+        json_puts(&b, "]\n");
+        return finish(cmd, r, flush_json(cmd, &b));
+    }
     for (i = 0; i < ring_pnode_count(r); i++)
         printf("%s\n", ring_pnode_name(r, i));
     return finish(cmd, r, 0);
@@ -128,18 +197,28 @@ int rt_get_vnodes(const rt_cmd_t *cmd)
     ring_t *r;
     long p;
     uint32_t v;
+    int first;
 
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
     p = ring_pnode_find(r, cmd->args[0]);
     if (p < 0)
         return finish(cmd, r, rt_fail(cmd, "pnode '%s' is not in the ring", cmd->args[0]));
-    for (v = 0; v < ring_vnode_count(r); v++) {
+    if (cmd->fash)
+        fputs("[", stdout);
+    for (v = 0, first = 1; v < ring_vnode_count(r); v++) {
         ring_node_t n;
         ring_vnode_node(r, v, &n);
-        if (n.pnode == (uint32_t)p)
+        if (n.pnode != (uint32_t)p)
+            continue;
+        if (cmd->fash)
+            printf(first ? "%u" : ",%u", v);
+        else
             printf("%u\n", v);
+        first = 0;
     }
+    if (cmd->fash)
+        fputs("]\n", stdout);
     return finish(cmd, r, 0);
 }
 
@@ -154,6 +233,19 @@ int rt_get_data_vnodes(const rt_cmd_t *cmd)
     list = ring_data_vnodes(r, &n);
     if (list == NULL)
         return finish(cmd, r, rt_fail(cmd, "out of memory listing vnodes with data"));
+    if (cmd->fash) {
+        /* fash: the vnodeArray, then with -v the dataHash. */
+        json_buf_t b;
+        json_buf_init(&b);
+        json_puts(&b, "[");
+        for (i = 0; i < n; i++)
+            json_printf(&b, i ? ",%u" : "%u", list[i]);
+        json_puts(&b, "]\n");
+        if (cmd->verbose)
+            put_fash_vnodes(&b, r, list, n);
+        free(list);
+        return finish(cmd, r, flush_json(cmd, &b));
+    }
     for (i = 0; i < n; i++)
         print_vnode(r, list[i]);
     free(list);
@@ -167,12 +259,16 @@ int rt_print_hash(const rt_cmd_t *cmd)
     uint32_t *list, nv;
     size_t n, i;
 
+    /* fash print-hash (which always has -b) prints the serialized ring. */
+    if (cmd->fash || cmd->backend)
+        return rt_export(cmd);
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
     nv = ring_vnode_count(r);
     ring_interval_hex(r, hex, sizeof(hex));
     printf("ring        %s\n", cmd->dirs[0]);
-    printf("algorithm   %s\n", ring_algo_name(ring_algo(r)));
+    printf("algorithm   %s%s\n", ring_algo_name(ring_algo(r)),
+           ring_algo(r) == RING_HASH_XXH3 ? " (node-fash and electric-moray cannot read this ring)" : "");
     printf("vnodes      %u\n", nv);
     printf("generation  %llu\n", (unsigned long long)ring_generation(r));
     printf("version     %s\n", ring_version(r));
