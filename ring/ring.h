@@ -146,8 +146,12 @@ void ring_image_close(ring_image_t *img);
 
 /* --- node-fash's serialized JSON (ring_json.c) --------------------------- */
 
-/* The ring as fash's serialize form; malloc'd, NUL-terminated. */
-char *ring_export_json(const ring_t *r, size_t *len, char *err);
+/* The ring as fash's serialize form; malloc'd, NUL-terminated. Pnodes go
+ * in name order and a pnode without vnodes as {}, so that import gives the
+ * same ring back. With fash_form, the bytes fash's serialize writes: pnodes
+ * in the order of their lowest vnode and none without vnodes (fash's
+ * deserialize-ring never finishes a ring whose JSON has a {}). */
+char *ring_export_json(const ring_t *r, int fash_form, size_t *len, char *err);
 /* A ring from fash's serialize form. */
 int ring_import_json(const char *json, size_t len, ring_t **out, char *err);
 

@@ -82,13 +82,13 @@ static void json_round_trip(const ring_t *r)
     ring_t *back = NULL;
     size_t alen, blen;
 
-    a = ring_export_json(r, &alen, err);
+    a = ring_export_json(r, 0, &alen, err);
     assert_non_null(a);
     assert_int_equal(strlen(a), alen);
     if (ring_import_json(a, alen, &back, err) < 0)
         fail_msg("ring_import_json: %s", err);
     ring_test_assert_equal(back, r);
-    b = ring_export_json(back, &blen, err);
+    b = ring_export_json(back, 0, &blen, err);
     assert_non_null(b);
     assert_int_equal(alen, blen);
     assert_memory_equal(a, b, alen);

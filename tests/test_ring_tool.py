@@ -652,6 +652,38 @@ class TestExportImport(RingToolCase):
                 shutil.rmtree(ring)
         self.assertGreater(padded, 3)
 
+    def test_fash_form_is_what_fash_serialize_writes(self):
+        ring = self.create("r", 12, ["tcp://b:1", "tcp://c:1"], "sha256")
+        self.ok("remap-vnodes", "-l", ring, "-v", "0", "-p", "tcp://a:1")   # a: lowest vnode 0
+        self.ok("remap-vnodes", "-l", ring, "-v", "0", "-p", "tcp://b:1")   # a: empty now
+        self.ok("remap-vnodes", "-l", ring, "-v", "1,7", "-p", "tcp://z:1")
+        self.ok("add-data", "-l", ring, "-v", "7", "-d", "ro")
+        full = json.loads(self.ok("export", "-l", ring))
+        self.assertEqual(full["pnodeToVnodeMap"]["tcp://a:1"], {})
+        # fash's serialize (leveldb.js): for v in 0..N-1, map[pnode(v)][v] =
+        # data, the pnode added at its first vnode; JSON.stringify, no spaces.
+        owner = {int(v): (p, d) for p, vs in full["pnodeToVnodeMap"].items() for v, d in vs.items()}
+        pmap = {}
+        for v in range(12):
+            p, d = owner[v]
+            pmap.setdefault(p, {})[str(v)] = d
+        want = json.dumps({"vnodes": 12, "pnodeToVnodeMap": pmap, "algorithm": full["algorithm"],
+                           "version": full["version"]}, separators=(",", ":")) + "\n"
+        self.assertEqual(list(pmap), ["tcp://b:1", "tcp://z:1", "tcp://c:1"])
+        fash = self.ok("export", "-l", ring, "--fash")
+        self.assertEqual(fash, want)
+        self.assertEqual(self.ok("print-hash", "-l", ring, "-b", "leveldb"), want)
+        # What fash can load gives the same routing back, without the empty pnode.
+        copy = self.path("copy")
+        self.ok("import", "-l", copy, "-", stdin=fash.encode())
+        self.assertEqual(self.ok("get-pnodes", "-l", copy).split(), ["tcp://b:1", "tcp://c:1", "tcp://z:1"])
+        self.assertEqual(self.ok("export", "-l", copy, "--fash"), fash)
+        # The default form keeps the empty pnode through import.
+        again = self.path("again")
+        self.ok("import", "-l", again, "-", stdin=self.ok("export", "-l", ring).encode())
+        self.assertEqual(self.ok("get-vnodes", "-l", again, "tcp://a:1"), "")
+        self.assertEqual(self.ok("export", "-l", again), self.ok("export", "-l", ring))
+
     def test_export_format(self):
         ring = self.create("r", 4, ["tcp://b:1", "tcp://a:1"], "sha1")
         self.ok("add-data", "-l", ring, "-v", "2", "-d", "ro")
@@ -892,7 +924,7 @@ class TestFashCommandLines(RingToolCase):
         self.assertEqual(self.ok("get-vnodes", "-l", ring, "tcp://c:1"), "0\n2\n4\n")
         self.assertEqual(self.ok("get_vnodes", "-l", ring, "tcp://c:1"), "0\n2\n4\n")
         self.assertEqual(self.ok("get_node", "-l", ring, "-b", "leveldb", "k"), self.ok("get-node", "-l", ring, "k"))
-        fash_json = self.ok("export", "-l", ring)
+        fash_json = self.ok("export", "-l", ring, "--fash")
         # print-hash with fash's -b is fash's print-hash: the serialized ring.
         self.assertEqual(self.ok("print-hash", "-l", ring, "-b", "leveldb"), fash_json)
         self.assertEqual(self.ok("print-hash", "-l", ring, "--fash"), fash_json)
@@ -905,9 +937,9 @@ class TestFashCommandLines(RingToolCase):
                                   ("c", ["--file", path], None)]:
             with self.subTest(args=args):
                 self.ok("deserialize-ring", "-l", self.path(name), *args, stdin=stdin)
-                self.assertEqual(self.ok("export", "-l", self.path(name)), fash_json)
+                self.assertEqual(self.ok("export", "-l", self.path(name), "--fash"), fash_json)
         self.ok("import", "-l", self.path("d"), "-f", path)
-        self.assertEqual(self.ok("export", "-l", self.path("d")), fash_json)
+        self.assertEqual(self.ok("export", "-l", self.path("d"), "--fash"), fash_json)
         self.fails(2, "missing argument: expected 1, got 0", "import", "-l", self.path("e"))
         self.fails(2, "give FILE or -f FILE, not both", "import", "-l", self.path("e"), "-f", path, path)
         self.assertFalse(os.path.exists(self.path("e")))
@@ -934,7 +966,7 @@ class TestFashCommandLines(RingToolCase):
                          '{"1":"1"}\ncleared the data of 1 vnode\ngeneration 3\n')
         # -o prints the stored ring as fash's JSON first, as fash's -o does.
         out = self.ok("add-data", "-l", ring, "-v", "2", "-o")
-        self.assertEqual(out, self.ok("export", "-l", ring) + "cleared the data of 1 vnode\ngeneration 4\n")
+        self.assertEqual(out, self.ok("export", "-l", ring, "--fash") + "cleared the data of 1 vnode\ngeneration 4\n")
 
     def test_fash_compatible_and_xxh3_warnings(self):
         ring = self.path("r")

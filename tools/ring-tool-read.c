@@ -50,6 +50,8 @@ static int finish(const rt_cmd_t *cmd, ring_t *r, int rc)
     return rt_finish(cmd);
 }
 
+static int export_json(const rt_cmd_t *cmd, int fash_form);
+
 /* --fash: the values fash prints, as one line of JSON. A vnode's data is
  * fash's: the number 1 for none, else the string. */
 static void put_fash_data(json_buf_t *b, const char *d)
@@ -261,7 +263,7 @@ int rt_print_hash(const rt_cmd_t *cmd)
 
     /* fash print-hash (which always has -b) prints the serialized ring. */
     if (cmd->fash || cmd->backend)
-        return rt_export(cmd);
+        return export_json(cmd, 1);
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
     nv = ring_vnode_count(r);
@@ -396,6 +398,11 @@ int rt_verify(const rt_cmd_t *cmd)
 
 int rt_export(const rt_cmd_t *cmd)
 {
+    return export_json(cmd, cmd->fash);
+}
+
+static int export_json(const rt_cmd_t *cmd, int fash_form)
+{
     char err[RING_ERRLEN];
     ring_t *r;
     char *json;
@@ -403,7 +410,7 @@ int rt_export(const rt_cmd_t *cmd)
 
     if (load(cmd, cmd->dirs[0], &r) != 0)
         return cmd->fail_status;
-    json = ring_export_json(r, &len, err);
+    json = ring_export_json(r, fash_form, &len, err);
     if (json == NULL)
         return finish(cmd, r, rt_fail(cmd, "%s", err));
     fwrite(json, 1, len, stdout);

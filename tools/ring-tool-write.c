@@ -17,7 +17,7 @@ static int report(const rt_cmd_t *cmd, const char *msg, const ring_t *r)
     if (cmd->output) {
         char err[RING_ERRLEN];
         size_t len;
-        char *json = ring_export_json(r, &len, err);
+        char *json = ring_export_json(r, 1, &len, err);
         if (json == NULL)
             return rt_fail(cmd, "%s", err);
         fwrite(json, 1, len, stdout);

@@ -176,7 +176,7 @@ static const rt_verb_t verbs[] = {
      "vnodes that have data. Meant to be read; scripts should use the get-* verbs.\n"
      "An xxh3 ring is marked: node-fash and electric-moray cannot read it.\n"
      "With -b leveldb or --fash it prints what fash print-hash prints instead: the\n"
-     "ring as fash's serialized JSON, byte for byte as export writes it.\n\n"
+     "ring as fash's serialized JSON, byte for byte as export --fash writes it.\n\n"
      "Options:\n" OPT_L
      "  -b, --backend leveldb  fash's flag (every fash print-hash has it): fash's JSON\n"
      "      --fash           fash's JSON\n\n"
@@ -209,14 +209,20 @@ static const rt_verb_t verbs[] = {
      "Options:\n" OPT_L "\n"
      "Example:\n"
      "  ring-tool verify -l /var/db/ring\n\n" EXIT_STATUS},
-    {"export", rt_export, "l", "l", 0, 0,
+    {"export", rt_export, "lX", "l", 0, 0,
      "write the ring as node-fash's serialized JSON",
      "Usage: ring-tool export -l DIR\n\n"
      "Writes the ring to stdout in the JSON form of fash's serialize command,\n"
      "{\"vnodes\":N,\"pnodeToVnodeMap\":{..},\"algorithm\":{..},\"version\":\"..\"},\n"
      "followed by a newline. Pnodes without vnodes appear as {}. import reads it\n"
-     "back; export -> import -> export gives the same bytes.\n\n"
-     "Options:\n" OPT_L "\n"
+     "back; export -> import -> export gives the same bytes.\n"
+     "With --fash it writes the bytes fash serialize (and print-hash) would:\n"
+     "pnodes in the order of their lowest vnode, and no pnode without vnodes,\n"
+     "which fash cannot keep: its serialize leaves them out, and its\n"
+     "deserialize-ring never finishes a ring whose JSON has a {} (it writes\n"
+     "neither VNODE_DATA nor COMPLETE). Feed fash --fash output.\n\n"
+     "Options:\n" OPT_L
+     "      --fash           fash's own bytes, for fash deserialize-ring\n\n"
      "Example:\n"
      "  ring-tool export -l /var/db/ring > ring.json\n\n" EXIT_STATUS},
     {"import", rt_import, "lf", "l", 0, 1,
