@@ -968,6 +968,19 @@ class TestFashCommandLines(RingToolCase):
         out = self.ok("add-data", "-l", ring, "-v", "2", "-o")
         self.assertEqual(out, self.ok("export", "-l", ring, "--fash") + "cleared the data of 1 vnode\ngeneration 4\n")
 
+    def test_fash_create_command_line(self):
+        # electric-moray's tests make rings with fash create so (lib/ring.js
+        # tests: create -v N -l DIR -p PNODES -b leveldb -a ALGO); fash splits
+        # -p on commas and spaces, and defaults to sha256.
+        for name, extra, algo in [("a", ["-a", "md5"], "md5"), ("b", [], "sha256")]:
+            with self.subTest(extra=extra):
+                ring = self.path(name)
+                self.ok("create", "-v", "6", "-l", ring, "-p", "tcp://b:1 tcp://a:1,  tcp://c:1", "-b", "leveldb",
+                        *extra)
+                self.assertEqual(self.ok("get-pnodes", "-l", ring).split(), ["tcp://a:1", "tcp://b:1", "tcp://c:1"])
+                self.assertEqual(json.loads(self.ok("export", "-l", ring))["algorithm"]["NAME"], algo)
+        self.assertIn("algorithm   xxh3" + XXH3_NOTE, self.ok("print-hash", "-l", self.create("c", 6, ["tcp://a:1"])))
+
     def test_fash_compatible_and_xxh3_warnings(self):
         ring = self.path("r")
         self.ok("create", "-l", ring, "-v", "10", "-p", "tcp://a:1", "--fash-compatible")
@@ -992,7 +1005,9 @@ class TestFashCommandLines(RingToolCase):
                  ("tcp://a:99999", "the port is not a number from 1 to 65535")]
         for addr, why in cases:
             with self.subTest(addr=addr):
-                self.fails(2, "pnode '%s' %s: %s" % (addr, ADDR_ERROR, why), "create", "-l", self.path("n"),
+                # create splits its list on spaces too, as fash does: 'tcp://a' fails.
+                self.fails(2, "pnode 'tcp://a' %s: no :PORT" % ADDR_ERROR if " " in addr else
+                           "pnode '%s' %s: %s" % (addr, ADDR_ERROR, why), "create", "-l", self.path("n"),
                            "-v", "3", "-p", "tcp://ok:1," + addr)
                 self.fails(2, why, "remap-vnodes", "-l", ring, "-v", "0", "-p", addr)
                 self.fails(2, why, "rename-pnode", "-l", ring, "tcp://a:1", addr)

@@ -109,15 +109,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Splits "P1, P2,P3" into trimmed names in buf (modified in place); each
- * name must be an address, and no name may repeat. */
+/* Splits "P1, P2,P3" or fash's "P1 P2" (it splits on /[, ]+/) into names
+ * in buf (modified in place); each name must be an address, and no name
+ * may repeat. An empty entry between commas is an error. */
 static int split_pnodes(char *buf, char ***out, size_t *n, char *err)
 {
     char **names = NULL, **sorted = NULL, *p = buf;
     size_t cnt = 1, k = 0, i;
 
     for (; *p != '\0'; p++)
-        cnt += *p == ',';
+        cnt += *p == ',' || *p == ' ' || *p == '\t';
     names = calloc(cnt, sizeof(char *));
     sorted = calloc(cnt, sizeof(char *));
     if (names == NULL || sorted == NULL) {
@@ -125,21 +126,24 @@ static int split_pnodes(char *buf, char ***out, size_t *n, char *err)
         goto fail;
     }
     for (p = buf;;) {
-        char *end = strchr(p, ','), *e;
+        char *end = strchr(p, ',');
         if (end != NULL)
             *end = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
-            ;
-        *e = '\0';
+        p += strspn(p, " \t");
         if (*p == '\0') {
             snprintf(err, RING_ERRLEN, "pnode list has an empty entry (entry %zu)", k + 1);
             goto fail;
         }
-        if (addr_ok(p, err) < 0)
-            goto fail;
-        names[k++] = p;
+        while (*p != '\0') {
+            char *w = p;
+            p += strcspn(p, " \t");
+            if (*p != '\0')
+                *p++ = '\0';
+            p += strspn(p, " \t");
+            if (addr_ok(w, err) < 0)
+                goto fail;
+            names[k++] = w;
+        }
         if (end == NULL)
             break;
         p = end + 1;

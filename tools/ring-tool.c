@@ -52,12 +52,14 @@ static const rt_verb_t verbs[] = {
      "or holds other files.\n\n"
      "Options:\n" OPT_L
      "  -v, --vnodes N       number of vnodes, 1 to 10000000; fixed for the ring's life\n"
-     "  -p, --pnodes PNODES  comma-separated pnode names, each a backend address\n"
+     "  -p, --pnodes PNODES  pnode names separated by commas or spaces, each a backend\n"
+     "                       address\n"
      "                       tcp://HOST:PORT or tls://HOST:PORT (IPv6 as [ADDR])\n"
      "  -a, --algorithm ALG  key hash: xxh3 (default), sha256 (node-fash's default),\n"
      "                       sha1 or md5. node-fash and electric-moray cannot read\n"
      "                       an xxh3 ring (\"Digest method not supported\")\n"
-     "      --fash-compatible  a ring fash can read: sha256, fash's default (-a sha256)\n"
+     "      --fash-compatible  a ring fash can read: sha256, fash's default (-a sha256);\n"
+     "                       a fash command line (-b leveldb) without -a means it too\n"
      "  -o, --output         also print the new ring as fash's JSON (as fash create -o)\n\n"
      NEW_NOTE "\n"
      "Example:\n"
@@ -592,37 +594,18 @@ static int has_flag(rt_cmd_t *cmd, int c)
     }
 }
 
-/* The pnode names of -p (create's comma-separated list) and of
- * rename-pnode's NEW must be addresses; checked before any ring is opened
- * so that a typo is a usage error, not a failure. */
-static int check_addrs(const rt_cmd_t *cmd, const char *list, int many)
+/* A pnode named on the command line (-p, rename-pnode's NEW) must be an
+ * address; checked before any ring is opened so that a typo is a usage
+ * error, not a failure. create's list is split and checked by create,
+ * which refuses it as a usage error too. */
+static int check_addr(const rt_cmd_t *cmd, const char *name)
 {
     char err[RING_ERRLEN];
     ring_addr_t addr;
-    const char *p = list;
 
-    for (;;) {
-        size_t len = many ? strcspn(p, ",") : strlen(p), skip = 0;
-        while (skip < len && (p[skip] == ' ' || p[skip] == '\t'))
-            skip++;
-        while (len > skip && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        /* Empty entries are the verb's to name. */
-        if (len > skip) {
-            char *name = strndup(p + skip, len - skip);
-            int rc;
-            if (name == NULL)
-                return usage_error(cmd, "out of memory");
-            rc = ring_pnode_addr(name, &addr, err);
-            free(name);
-            if (rc < 0)
-                return usage_error(cmd, "%s", err);
-        }
-        p += many ? strcspn(p, ",") : strlen(p);
-        if (*p == '\0')
-            return 0;
-        p++;
-    }
+    if (ring_pnode_addr(name, &addr, err) < 0)
+        return usage_error(cmd, "%s", err);
+    return 0;
 }
 
 /* What can be checked of the values before the ring is read. */
@@ -633,11 +616,14 @@ static int check_values(const rt_verb_t *vb, rt_cmd_t *cmd)
     if (cmd->vnodes != NULL && vb->run != rt_create &&
         ring_parse_vnode_list(cmd->vnodes, 0, NULL, NULL, err) < 0)
         return usage_error(cmd, "%s", err);
-    if (cmd->pnodes != NULL && vb->run != rt_remove_pnode &&
-        check_addrs(cmd, cmd->pnodes, vb->run == rt_create) != 0)
+    if (cmd->pnodes != NULL && vb->run != rt_remove_pnode && vb->run != rt_create &&
+        check_addr(cmd, cmd->pnodes) != 0)
         return RT_EXIT_USAGE;
-    if (vb->run == rt_rename_pnode && check_addrs(cmd, cmd->args[1], 0) != 0)
+    if (vb->run == rt_rename_pnode && check_addr(cmd, cmd->args[1]) != 0)
         return RT_EXIT_USAGE;
+    /* fash create defaults to sha256: its command lines make rings it reads. */
+    if (vb->run == rt_create && cmd->backend && cmd->algo == NULL)
+        cmd->fash_compatible = 1;
     if (cmd->fash_compatible) {
         if (cmd->algo != NULL && strcmp(cmd->algo, "sha256") != 0)
             return usage_error(cmd, "--fash-compatible means -a sha256, not -a %s", cmd->algo);
