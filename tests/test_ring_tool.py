@@ -981,6 +981,40 @@ class TestFashCommandLines(RingToolCase):
                 self.assertEqual(json.loads(self.ok("export", "-l", ring))["algorithm"]["NAME"], algo)
         self.assertIn("algorithm   xxh3" + XXH3_NOTE, self.ok("print-hash", "-l", self.create("c", 6, ["tcp://a:1"])))
 
+    def test_fash_diff(self):
+        a = self.create("a", 8, ["tcp://a:1", "tcp://b:1", "tcp://e:1"], "sha256")
+        self.ok("remap-vnodes", "-l", a, "-v", "2,5", "-p", "tcp://a:1")   # e owns none
+        b = self.create("b", 8, ["tcp://a:1", "tcp://b:1"], "sha256")
+        self.assertEqual(run("diff", "-b", "leveldb", b, b), (0, "", ""))
+        self.ok("remap-vnodes", "-l", b, "-v", "1,2", "-p", "tcp://c:1")
+        self.ok("remap-vnodes", "-l", b, "-v", "0", "-p", "tcp://b:1")
+
+        def vnodes(ring):
+            return {p: set(int(v) for v in self.ok("get-vnodes", "-l", ring, p).split())
+                    for p in self.ok("get-pnodes", "-l", ring).split()}
+
+        # fash diff (bin/fash.js): per pnode, removed = A's not in B and
+        # added = B's not in A, each only if non-empty; a pnode of one ring
+        # only gets all of its vnodes, even none.
+        va, vb = vnodes(a), vnodes(b)
+        want = {}
+        for p in list(va) + [p for p in vb if p not in va]:
+            if p not in vb:
+                want[p] = {"removed": sorted(va[p])}
+            elif p not in va:
+                want[p] = {"added": sorted(vb[p])}
+            else:
+                d = {k: sorted(x) for k, x in (("removed", va[p] - vb[p]), ("added", vb[p] - va[p])) if x}
+                if d:
+                    want[p] = d
+        self.assertEqual(want["tcp://e:1"], {"removed": []})
+        out = self.ok("diff", "-b", "leveldb", a, b)
+        self.assertEqual(out, json.dumps(want, separators=(",", ":")) + "\n")
+        self.assertEqual(self.ok("diff", "-l", a, b, "--fash"), out)
+        self.assertEqual(run("diff", "-l", a, b)[0], 1)   # ours keeps diff(1)'s status
+        self.fails(2, "unexpected argument", "diff", "-b", "leveldb", a, b, a)
+        self.fails(2, "needs two rings", "diff", "-b", "leveldb", a)
+
     def test_fash_compatible_and_xxh3_warnings(self):
         ring = self.path("r")
         self.ok("create", "-l", ring, "-v", "10", "-p", "tcp://a:1", "--fash-compatible")

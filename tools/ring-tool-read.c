@@ -352,22 +352,104 @@ static size_t diff_rings(const ring_t *a, const ring_t *b, char *err)
     return diffs;
 }
 
+/* The vnodes of ring r outside pnode p of ring o (o == r: all of p's),
+ * as a JSON array; returns how many. */
+static size_t put_vnodes_not_in(json_buf_t *jb, const ring_t *r, const char *p, const ring_t *o)
+{
+    long pr = ring_pnode_find(r, p), po = ring_pnode_find(o, p);
+    size_t n = 0;
+    uint32_t v;
+
+    json_puts(jb, "[");
+    for (v = 0; v < ring_vnode_count(r); v++) {
+        ring_node_t node, other;
+        ring_vnode_node(r, v, &node);
+        if (node.pnode != (uint32_t)pr)
+            continue;
+        if (o != r && po >= 0 && v < ring_vnode_count(o)) {
+            ring_vnode_node(o, v, &other);
+            if (other.pnode == (uint32_t)po)
+                continue;
+        }
+        json_printf(jb, n++ ? ",%u" : "%u", v);
+    }
+    json_puts(jb, "]");
+    return n;
+}
+
+/* fash diff's JSON: {"P":{"removed":[..],"added":[..]}} for each pnode
+ * whose vnodes differ, a pnode of one ring only with all of its vnodes
+ * (even none, as fash does); nothing when the rings agree. */
+static int diff_fash(const rt_cmd_t *cmd, const ring_t *a, const ring_t *b)
+{
+    json_buf_t jb, rm, ad;
+    size_t i, k = 0, na = ring_pnode_count(a);
+
+    json_buf_init(&jb);
+    json_buf_init(&rm);
+    json_buf_init(&ad);
+    for (i = 0; i < na + ring_pnode_count(b); i++) {
+        const char *p = i < na ? ring_pnode_name(a, i) : ring_pnode_name(b, i - na);
+        int in_a = ring_pnode_find(a, p) >= 0, in_b = ring_pnode_find(b, p) >= 0;
+        size_t nrm = 0, nad = 0;
+        int show_rm, show_ad;
+        if (i >= na && in_a)
+            continue;
+        rm.len = ad.len = 0;
+        if (in_a)
+            nrm = put_vnodes_not_in(&rm, a, p, in_b ? b : a);
+        if (in_b)
+            nad = put_vnodes_not_in(&ad, b, p, in_a ? a : b);
+        show_rm = in_a && (!in_b || nrm > 0);
+        show_ad = in_b && (!in_a || nad > 0);
+        if (!show_rm && !show_ad)
+            continue;
+        json_puts(&jb, k++ ? "," : "{");
+        json_put_str(&jb, p, strlen(p));
+        json_puts(&jb, ":{");
+        if (show_rm) {
+            json_puts(&jb, "\"removed\":");
+            json_put(&jb, rm.buf, rm.len);
+        }
+        if (show_ad) {
+            json_puts(&jb, show_rm ? ",\"added\":" : "\"added\":");
+            json_put(&jb, ad.buf, ad.len);
+        }
+        json_puts(&jb, "}");
+    }
+    if (k > 0)
+        json_puts(&jb, "}\n");
+    if (rm.oom || ad.oom)
+        jb.oom = 1;
+    json_buf_free(&rm);
+    json_buf_free(&ad);
+    return flush_json(cmd, &jb);
+}
+
 int rt_diff(const rt_cmd_t *cmd)
 {
     char err[RING_ERRLEN];
-    const char *dir_b;
+    const char *dir_a, *dir_b;
     ring_t *a, *b;
     size_t diffs;
     int rc;
 
     if (cmd->ndirs + cmd->nargs != 2)
         return rt_fail(cmd, "needs two rings: -l DIR_A DIR_B (see 'ring-tool diff --help')");
-    dir_b = cmd->ndirs == 2 ? cmd->dirs[1] : cmd->args[0];
-    if (load(cmd, cmd->dirs[0], &a) != 0)
+    /* fash's form names both rings as arguments: diff -b leveldb A B. */
+    dir_a = cmd->ndirs > 0 ? cmd->dirs[0] : cmd->args[0];
+    dir_b = cmd->ndirs == 2 ? cmd->dirs[1] : cmd->args[cmd->nargs - 1];
+    if (load(cmd, dir_a, &a) != 0)
         return cmd->fail_status;
     if (load(cmd, dir_b, &b) != 0) {
         ring_free(a);
         return cmd->fail_status;
+    }
+    if (cmd->fash || cmd->ndirs == 0) {
+        rc = diff_fash(cmd, a, b);
+        ring_free(a);
+        ring_free(b);
+        return rc != 0 ? rc : rt_finish(cmd);
     }
     diffs = diff_rings(a, b, err);
     ring_free(a);

@@ -184,7 +184,7 @@ static const rt_verb_t verbs[] = {
      "      --fash           fash's JSON\n\n"
      "Example:\n"
      "  ring-tool print-hash -l /var/db/ring\n\n" EXIT_STATUS},
-    {"diff", rt_diff, "l", "l", 0, 1,
+    {"diff", rt_diff, "lX", "l", 0, 1,
      "show the vnodes whose pnode or data differ between two rings",
      "Usage: ring-tool diff -l DIR_A DIR_B\n\n"
      "Compares two rings. For each vnode whose pnode or data differ it prints\n"
@@ -194,8 +194,12 @@ static const rt_verb_t verbs[] = {
      "Rings of different algorithms or vnode counts print \"< algorithm A\",\n"
      "\"> vnodes N\" and so on instead of vnodes, since their vnodes do not\n"
      "correspond. Generations are not compared.\n\n"
+     "fash's form, ring-tool diff -b leveldb DIR_A DIR_B (or --fash), prints what\n"
+     "fash diff prints: {\"P\":{\"removed\":[V,..],\"added\":[V,..]}} for each pnode\n"
+     "whose vnodes differ, and nothing when none do; it exits 0 unless it fails.\n\n"
      "Options:\n"
-     "  -l, --location DIR   ring A's directory (may be given twice, for A and B)\n\n"
+     "  -l, --location DIR   ring A's directory (may be given twice, for A and B)\n"
+     "      --fash           fash diff's JSON\n\n"
      "Example:\n"
      "  ring-tool diff -l /var/db/ring /var/db/ring.new\n\n"
      "Exit status: as diff(1): 0 when the rings are the same, 1 when they differ,\n"
@@ -648,7 +652,8 @@ static int check_values(const rt_verb_t *vb, rt_cmd_t *cmd)
 static int parse(const rt_verb_t *vb, int argc, char **argv, rt_cmd_t *cmd, int *done)
 {
     const char *r;
-    int c, rc;
+    size_t max_args;
+    int c, rc, fash_diff;
 
     /* Every verb's parser knows every flag, so that a flag of another verb
      * gets a better message than "unknown". */
@@ -679,19 +684,22 @@ static int parse(const rt_verb_t *vb, int argc, char **argv, rt_cmd_t *cmd, int 
         if ((rc = set_flag(cmd, vb, c, optarg)) != 0)
             return rc;
     }
-    for (r = vb->required; *r != '\0'; r++) {
-        if (!has_flag(cmd, *r))
-            return usage_error(cmd, "missing %s %s", flag_name(*r), flag_arg(vb, *r));
-    }
     cmd->args = argv + optind;
     cmd->nargs = (size_t)(argc - optind);
+    /* fash diff names its two rings as arguments, with -b. */
+    fash_diff = vb->run == rt_diff && cmd->ndirs == 0 && cmd->backend;
+    for (r = vb->required; *r != '\0'; r++) {
+        if (!has_flag(cmd, *r) && !(fash_diff && *r == 'l'))
+            return usage_error(cmd, "missing %s %s", flag_name(*r), flag_arg(vb, *r));
+    }
     if (cmd->nargs < vb->min_args) {
         if (vb->run == rt_get_node)
             return usage_error(cmd, "no KEY given");
         return usage_error(cmd, "missing argument: expected %zu, got %zu", vb->min_args, cmd->nargs);
     }
-    if (vb->max_args != ANY_ARGS && cmd->nargs > vb->max_args)
-        return usage_error(cmd, "unexpected argument '%s'", cmd->args[vb->max_args]);
+    max_args = fash_diff ? 2 : vb->max_args;
+    if (max_args != ANY_ARGS && cmd->nargs > max_args)
+        return usage_error(cmd, "unexpected argument '%s'", cmd->args[max_args]);
     return check_values(vb, cmd);
 }
 
