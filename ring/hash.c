@@ -255,7 +255,10 @@ int ring_u256_parse_hex(const char *s, size_t len, ring_u256_t *out)
     return 0;
 }
 
-/* Lower-case hex without leading zeros, as node-fash's bignum prints it. */
+/* Lower-case hex of whole bytes, as node-fash writes VNODE_HASH_INTERVAL:
+ * bignum's toString(16) is OpenSSL's BN_bn2hex lower-cased, which drops
+ * leading zero bytes but prints each byte as two digits, so an odd number
+ * of significant digits gets a leading '0' (N=10007: "068c8c..."). */
 void ring_u256_hex(const ring_u256_t *v, char *buf, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
@@ -267,8 +270,8 @@ void ring_u256_hex(const ring_u256_t *v, char *buf, size_t len)
         tmp[n++] = digits[(w >> (60 - 4 * (i % 16))) & 0xf];
     }
     tmp[n] = '\0';
-    while (start < 63 && tmp[start] == '0')
-        start++;
+    while (start < 62 && tmp[start] == '0' && tmp[start + 1] == '0')
+        start += 2;
     if (len > 0)
         snprintf(buf, len, "%s", tmp + start);
 }

@@ -384,8 +384,6 @@ int ring_set_vnode_data(ring_t *r, uint32_t v, const char *data, char *err)
     char *copy = NULL;
     uint8_t flags = r->vnode_flags[v];
 
-    if (data != NULL && (strcmp(data, "null") == 0 || strcmp(data, "1") == 0))
-        data = NULL;
     if (data != NULL) {
         if (strlen(data) > RING_NAME_MAX) {
             ring_err(err, "vnode data must be at most %d bytes", RING_NAME_MAX);

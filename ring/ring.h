@@ -118,7 +118,9 @@ int ring_remove_pnode(ring_t *r, const char *name, char *err);
 int ring_rename_pnode(ring_t *r, const char *from, const char *to, char *err);
 /* Moves vnode v to pnode idx, keeping its data. */
 void ring_set_vnode_pnode(ring_t *r, uint32_t v, uint32_t pnode);
-/* Sets the data of vnode v; NULL (or "null", or "1") clears it. */
+/* Sets the data of vnode v; NULL clears it. Every string is data, "null"
+ * and "1" too: fash add-data -d null stores the string and lists the vnode
+ * in VNODE_DATA, so reading it as "no data" made the image inconsistent. */
 int ring_set_vnode_data(ring_t *r, uint32_t v, const char *data, char *err);
 
 /* --- the LevelDB image (ring_image.c) ------------------------------------ */
@@ -144,16 +146,22 @@ void ring_image_close(ring_image_t *img);
 
 /* --- node-fash's serialized JSON (ring_json.c) --------------------------- */
 
-/* The ring as fash's serialize form; malloc'd, NUL-terminated. */
-char *ring_export_json(const ring_t *r, size_t *len, char *err);
+/* The ring as fash's serialize form; malloc'd, NUL-terminated. Pnodes go
+ * in name order and a pnode without vnodes as {}, so that import gives the
+ * same ring back. With fash_form, the bytes fash's serialize writes: pnodes
+ * in the order of their lowest vnode and none without vnodes (fash's
+ * deserialize-ring never finishes a ring whose JSON has a {}). */
+char *ring_export_json(const ring_t *r, int fash_form, size_t *len, char *err);
 /* A ring from fash's serialize form. */
 int ring_import_json(const char *json, size_t len, ring_t **out, char *err);
 
 /* --- helpers shared by the tools and the proxy --------------------------- */
 
-/* Parses a vnode list: "0,106,943", spaces allowed, ranges "800-999".
+/* Parses a vnode list: "0,106,943", ranges "800-999", entries separated
+ * by commas, spaces or both as fash takes them ("0 1 2", "0, 1,2").
  * Every entry must be an integer in [0, nvnodes). Result is sorted and
- * without duplicates; malloc'd into *out, count in *n. */
+ * without duplicates; malloc'd into *out, count in *n. With out NULL only
+ * the syntax is checked (nvnodes and n unused), as a command line is. */
 int ring_parse_vnode_list(const char *s, uint32_t nvnodes, uint32_t **out,
                           size_t *n, char *err);
 

@@ -3,7 +3,8 @@
  * deserialize-ring), so rings move between fash and ring-tool:
  * {"vnodes":N,"pnodeToVnodeMap":{"<p>":{"<v>":<data>,...},...},
  *  "algorithm":{"NAME":..,"MAX":..,"VNODE_HASH_INTERVAL":..},"version":".."}
- * <data> is 1 or the data string; empty pnodes appear as {}.
+ * <data> is 1 or the data string; empty pnodes appear as {} unless the
+ * form is fash's own (ring.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +14,37 @@
 #include "json.h"
 #include "ring_int.h"
 
-char *ring_export_json(const ring_t *r, size_t *len, char *err)
+/* fash's serialize walks the vnodes in order and adds a pnode at its
+ * first one: pnodes ordered by their lowest vnode, those without absent. */
+static size_t fash_order(const ring_t *r, const uint32_t *head, size_t *order)
+{
+    size_t i, n = 0;
+    uint32_t v;
+
+    for (v = 0; v < r->nvnodes; v++) {
+        i = r->vnode_pnode[v];
+        if (head[i] == v)
+            order[n++] = i;
+    }
+    return n;
+}
+
+char *ring_export_json(const ring_t *r, int fash_form, size_t *len, char *err)
 {
     json_buf_t b;
     char max[72], hex[72];
     uint32_t *next = NULL, *head = NULL, v;
-    size_t i;
+    size_t i, k, np, *order = NULL;
     char *out;
 
     /* Vnodes of each pnode in ascending order, without a pass per pnode. */
     next = malloc((size_t)r->nvnodes * sizeof(uint32_t));
     head = malloc((r->npnodes ? r->npnodes : 1) * sizeof(uint32_t));
-    if (next == NULL || head == NULL) {
+    order = malloc((r->npnodes ? r->npnodes : 1) * sizeof(size_t));
+    if (next == NULL || head == NULL || order == NULL) {
         free(next);
         free(head);
+        free(order);
         ring_err(err, "out of memory exporting the ring");
         return NULL;
     }
@@ -35,11 +53,18 @@ char *ring_export_json(const ring_t *r, size_t *len, char *err)
         next[v] = head[r->vnode_pnode[v]];
         head[r->vnode_pnode[v]] = v;
     }
+    if (fash_form) {
+        np = fash_order(r, head, order);
+    } else {
+        for (np = 0; np < r->npnodes; np++)
+            order[np] = np;
+    }
     json_buf_init(&b);
     json_printf(&b, "{\"vnodes\":%u,\"pnodeToVnodeMap\":{", r->nvnodes);
-    for (i = 0; i < r->npnodes; i++) {
+    for (k = 0; k < np; k++) {
         int first = 1;
-        if (i > 0)
+        i = order[k];
+        if (k > 0)
             json_put(&b, ",", 1);
         json_put_str(&b, r->pnodes[i], strlen(r->pnodes[i]));
         json_put(&b, ":{", 2);
@@ -62,6 +87,7 @@ char *ring_export_json(const ring_t *r, size_t *len, char *err)
     json_put(&b, "}", 1);
     free(next);
     free(head);
+    free(order);
     out = json_buf_take(&b, len);
     if (out == NULL)
         ring_err(err, "out of memory exporting the ring");

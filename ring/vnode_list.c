@@ -1,7 +1,8 @@
 /*
- * vnode_list.c - "0,106,943", "800-999", spaces allowed: the vnode lists
- * of ring-tool's -v and of the proxy's admin verbs. Stricter than fash,
- * whose CLI drops entries that are not integers: a bad entry is an error.
+ * vnode_list.c - "0,106,943", "800-999", "0 1 2": the vnode lists of
+ * ring-tool's -v and of the proxy's admin verbs. Separators are fash's
+ * (commas and spaces, split on /[, ]+/), but stricter than fash, whose CLI
+ * drops entries that are not integers: a bad entry is an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ int ring_parse_vnode_list(const char *s, uint32_t nvnodes, uint32_t **out, size_
             while (*p == ' ' || *p == '\t')
                 p++;
         }
+        if (out == NULL)
+            goto next;
         if (hi >= nvnodes) {
             ring_err(err, "vnode %llu is out of range (the ring has vnodes 0 to %u)", (unsigned long long)hi, nvnodes - 1);
             goto fail;
@@ -79,21 +82,29 @@ int ring_parse_vnode_list(const char *s, uint32_t nvnodes, uint32_t **out, size_
         }
         for (; lo <= hi; lo++)
             list[len++] = (uint32_t)lo;
+next:
         if (*p == '\0')
             break;
+        /* Spaces alone separate too: "0 1" (p stopped past them). */
+        if (*p >= '0' && *p <= '9' && (p[-1] == ' ' || p[-1] == '\t'))
+            continue;
         if (*p != ',') {
-            p = start;
+            /* After spaces the offender is what follows them ("1 x"). */
+            if (p[-1] == ' ' || p[-1] == '\t')
+                start = p;
             goto bad_entry;
         }
         p++;
         continue;
 bad_entry:
         {
-            size_t elen = strcspn(start, ",");
+            size_t elen = strcspn(start, ", \t");
             ring_err(err, "bad vnode list entry '%.*s' (want N or N-M)", (int)(elen > 64 ? 64 : elen), start);
         }
         goto fail;
     }
+    if (out == NULL)
+        return 0;
     qsort(list, len, sizeof(uint32_t), cmp_u32);
     for (i = 0, k = 0; i < len; i++) {
         if (k == 0 || list[k - 1] != list[i])

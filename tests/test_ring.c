@@ -299,12 +299,18 @@ static void t_vnode_data(void **state)
     assert_string_equal(ring_vnode_data(r, 9), "ro");
     assert_int_equal(ring_data_count(r), 3);
 
-    /* NULL, "null" and "1" (node-fash's no-data) all clear. */
+    /* The strings "null" and "1" are data, as fash add-data -d stores
+     * them; only NULL (the JSON number 1 in an image) clears. */
     assert_int_equal(ring_set_vnode_data(r, 9, NULL, err), 0);
     assert_int_equal(ring_set_vnode_data(r, 3, "null", err), 0);
     assert_int_equal(ring_set_vnode_data(r, 0, "1", err), 0);
-    assert_int_equal(ring_data_count(r), 0);
+    assert_int_equal(ring_data_count(r), 2);
     assert_int_equal(ring_ro_count(r), 0);
+    assert_string_equal(ring_vnode_data(r, 3), "null");
+    assert_string_equal(ring_vnode_data(r, 0), "1");
+    assert_int_equal(ring_set_vnode_data(r, 3, NULL, err), 0);
+    assert_int_equal(ring_set_vnode_data(r, 0, NULL, err), 0);
+    assert_int_equal(ring_data_count(r), 0);
     assert_null(ring_vnode_data(r, 3));
     ring_vnode_node(r, 9, &node);
     assert_int_equal(node.flags, 0);

@@ -26,8 +26,8 @@
 #define F16 "FFFFFFFFFFFFFFFF"
 #define F15 "fffffffffffffff"
 #define MAX64 F16 F16 F16 F16
-/* floor((2^256 - 1) / 16): 63 f's, lower-case as written. */
-#define IV16 F15 "ffffffffffffffff" "ffffffffffffffff" "ffffffffffffffff"
+/* floor((2^256 - 1) / 16): 63 f's, written lower-case in whole bytes. */
+#define IV16 "0" F15 "ffffffffffffffff" "ffffffffffffffff" "ffffffffffffffff"
 #define ALG(name, max, iv) "{\"NAME\":\"" name "\",\"MAX\":\"" max "\",\"VNODE_HASH_INTERVAL\":\"" iv "\"}"
 
 typedef struct {

@@ -307,7 +307,7 @@ static const interval_vec_t interval_vecs[] = {
     {RING_HASH_XXH3, 1000, "4189374bc6a7ef"},
     {RING_HASH_XXH3, 999983, "10c70a51ddda"},
     {RING_HASH_XXH3, 1000000, "10c6f7a0b5ed"},
-    {RING_HASH_XXH3, 10000000, "1ad7f29abca"},
+    {RING_HASH_XXH3, 10000000, "01ad7f29abca"},
     {RING_HASH_SHA256, 1, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
     {RING_HASH_SHA256, 2, "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
     {RING_HASH_SHA256, 3, "5555555555555555555555555555555555555555555555555555555555555555"},
@@ -315,7 +315,7 @@ static const interval_vec_t interval_vecs[] = {
     {RING_HASH_SHA256, 1000, "4189374bc6a7ef9db22d0e5604189374bc6a7ef9db22d0e5604189374bc6a7"},
     {RING_HASH_SHA256, 999983, "10c70a51ddda011cd30531d046f6e356662fa9d4bb4f68c2c5292573e218"},
     {RING_HASH_SHA256, 1000000, "10c6f7a0b5ed8d36b4c7f34938583621fafc8b0079a2834d26fa3fcc9ea9"},
-    {RING_HASH_SHA256, 10000000, "1ad7f29abcaf485787a6520ec08d23699194119a5c37387b71906614310"},
+    {RING_HASH_SHA256, 10000000, "01ad7f29abcaf485787a6520ec08d23699194119a5c37387b71906614310"},
     {RING_HASH_SHA1, 1, "ffffffffffffffffffffffffffffffffffffffff"},
     {RING_HASH_SHA1, 2, "7fffffffffffffffffffffffffffffffffffffff"},
     {RING_HASH_SHA1, 3, "5555555555555555555555555555555555555555"},
@@ -323,7 +323,7 @@ static const interval_vec_t interval_vecs[] = {
     {RING_HASH_SHA1, 1000, "4189374bc6a7ef9db22d0e5604189374bc6a7e"},
     {RING_HASH_SHA1, 999983, "10c70a51ddda011cd30531d046f6e356662f"},
     {RING_HASH_SHA1, 1000000, "10c6f7a0b5ed8d36b4c7f34938583621fafc"},
-    {RING_HASH_SHA1, 10000000, "1ad7f29abcaf485787a6520ec08d2369919"},
+    {RING_HASH_SHA1, 10000000, "01ad7f29abcaf485787a6520ec08d2369919"},
     {RING_HASH_MD5, 1, "ffffffffffffffffffffffffffffffff"},
     {RING_HASH_MD5, 2, "7fffffffffffffffffffffffffffffff"},
     {RING_HASH_MD5, 3, "55555555555555555555555555555555"},
@@ -331,7 +331,7 @@ static const interval_vec_t interval_vecs[] = {
     {RING_HASH_MD5, 1000, "4189374bc6a7ef9db22d0e56041893"},
     {RING_HASH_MD5, 999983, "10c70a51ddda011cd30531d046f6"},
     {RING_HASH_MD5, 1000000, "10c6f7a0b5ed8d36b4c7f3493858"},
-    {RING_HASH_MD5, 10000000, "1ad7f29abcaf485787a6520ec08"},
+    {RING_HASH_MD5, 10000000, "01ad7f29abcaf485787a6520ec08"},
 };
 
 typedef struct {

@@ -82,13 +82,13 @@ static void json_round_trip(const ring_t *r)
     ring_t *back = NULL;
     size_t alen, blen;
 
-    a = ring_export_json(r, &alen, err);
+    a = ring_export_json(r, 0, &alen, err);
     assert_non_null(a);
     assert_int_equal(strlen(a), alen);
     if (ring_import_json(a, alen, &back, err) < 0)
         fail_msg("ring_import_json: %s", err);
     ring_test_assert_equal(back, r);
-    b = ring_export_json(back, &blen, err);
+    b = ring_export_json(back, 0, &blen, err);
     assert_non_null(b);
     assert_int_equal(alen, blen);
     assert_memory_equal(a, b, alen);
@@ -132,7 +132,8 @@ static void t_round_trip(void **state)
     assert_int_equal(ring_ro_count(l2), 11);
     assert_string_equal(ring_vnode_data(l2, 20), "foo");
 
-    /* A rename; its vnodes and their data follow. Data cleared both ways. */
+    /* A rename; its vnodes and their data follow. Data cleared; the
+     * string "null" (what fash add-data -d null stores) kept as data. */
     n3 = clone_ring(l2);
     assert_int_equal(ring_rename_pnode(n3, RING_TEST_P1, P1_V6, err), 0);
     set_data(n3, 10, NULL);
@@ -140,8 +141,9 @@ static void t_round_trip(void **state)
     commit(t->path, l2, n3);
     l3 = load_equal(t->path, n3, 3);
     assert_int_equal(ring_pnode_find(l3, RING_TEST_P1), -1);
-    assert_int_equal(ring_data_count(l3), 10);
+    assert_int_equal(ring_data_count(l3), 11);
     assert_int_equal(ring_ro_count(l3), 10);
+    assert_string_equal(ring_vnode_data(l3, 20), "null");
 
     /* Every vnode of P2 (some with data) moves to P3, then P2 goes. */
     n4 = clone_ring(l3);

@@ -35,6 +35,11 @@ static const list_ok_t good_lists[] = {
     {"999", 1, 999, 999, 999},
     {"0-999", 1000, 0, 999, 499500},
     {"990-999,0-9,995", 20, 0, 999, 9990},
+    /* fash's separators, /[, ]+/: spaces alone, or commas and spaces. */
+    {"0 1 2", 3, 0, 2, 3},
+    {"0, 1,2", 3, 0, 2, 3},
+    {"0, 106, 943, 689", 4, 0, 943, 1738},
+    {"5\t3 1-2 ", 4, 1, 5, 11},
 };
 
 typedef struct {
@@ -57,7 +62,8 @@ static const bad_t bad_lists[] = {
     {"-1", "bad vnode list entry '-1'"},
     {"1.5", "bad vnode list entry '1.5'"},
     {"2,1x,3", "bad vnode list entry '1x'"},
-    {"1 2", "bad vnode list entry '1 2'"},
+    {"1 x", "bad vnode list entry 'x'"},
+    {"1 2x 3", "bad vnode list entry '2x'"},
     {"0x10", "bad vnode list entry '0x10'"},
     {"1-2-3", "bad vnode list entry '1-2-3'"},
     {"4294967296", "bad vnode list entry '4294967296'"},
@@ -86,6 +92,27 @@ static void t_vnode_lists(void **state)
         }
         assert_int_equal(sum, c->sum);
         free(list);
+    }
+}
+
+/* With no output only the syntax is checked, as ring-tool checks -v
+ * before it opens the ring: ranges need not fit any ring. */
+static void t_vnode_list_syntax_only(void **state)
+{
+    char err[RING_ERRLEN];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(ring_parse_vnode_list("0-4294967295, 7", 0, NULL, NULL, err), 0);
+    assert_int_equal(ring_parse_vnode_list("0 1 2", 0, NULL, NULL, err), 0);
+    for (i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+        if (strstr(bad_lists[i].want, "out of range") != NULL)
+            continue;
+        err[0] = '\0';
+        if (ring_parse_vnode_list(bad_lists[i].in, 0, NULL, NULL, err) != -1)
+            fail_msg("'%s' was accepted", bad_lists[i].in);
+        if (strstr(err, bad_lists[i].want) == NULL)
+            fail_msg("'%s': error \"%s\" lacks \"%s\"", bad_lists[i].in, err, bad_lists[i].want);
     }
 }
 
@@ -121,6 +148,8 @@ static const addr_ok_t good_addrs[] = {
     {"tcp://[::1]:7001", "::1", 7001, 0},
     {"tls://[2001:db8::1]:65535", "2001:db8::1", 65535, 1},
     {"tcp://h:1", "h", 1, 0},
+    {"tcp://my_host-2.Example:6379", "my_host-2.Example", 6379, 0},
+    {"tcp://[fe80::1%eth0]:6379", "fe80::1%eth0", 6379, 0},
 };
 
 static const char *const bad_addrs[] = {
@@ -144,7 +173,30 @@ static const char *const bad_addrs[] = {
     "tcp://[::1",
     "tcp://[::1]",
     "tcp://a/b:6379",      /* a path is not a host */
+    "tcp://a b:1",         /* no host name has a space */
+    "tcp://a;b:1",
+    "tcp://a@b:1",
+    "tcp://::1:6379",      /* IPv6 without brackets */
+    "tcp://[::g]:6379",
+    "tcp://[::1%]:6379",
+    "tcp://[%eth0]:6379",
     "",
+};
+
+/* Each kind of bad address says what is wrong with it. */
+static const struct {
+    const char *name, *why;
+} addr_reasons[] = {
+    {"tcp://a b:1", "the host has ' ', which a host name cannot have"},
+    {"tcp://[::g]:1", "the host has 'g', which an IPv6 address cannot have"},
+    {"tcp://a\x01:1", "the host has byte 0x01"},
+    {"tcp://a\tb:1", "the host has byte 0x09"},
+    {"tcp://\xc3\xa9:1", "the host has byte 0xc3"},
+    {"tcp://a:b", "the port is not a number from 1 to 65535"},
+    {"tcp://a:70000", "the port is not a number from 1 to 65535"},
+    {"tcp://a", "no :PORT"},
+    {"tcp://:1", "no host"},
+    {"tcp://[::1]", "an IPv6 host must be [ADDR]:PORT"},
 };
 
 static void t_pnode_addrs(void **state)
@@ -168,6 +220,12 @@ static void t_pnode_addrs(void **state)
         assert_non_null(strstr(err, "is not an address (want tcp://HOST:PORT or tls://HOST:PORT)"));
         assert_non_null(strstr(err, bad_addrs[i]));
     }
+    for (i = 0; i < sizeof(addr_reasons) / sizeof(addr_reasons[0]); i++) {
+        if (ring_pnode_addr(addr_reasons[i].name, &a, err) != -1)
+            fail_msg("'%s' was accepted", addr_reasons[i].name);
+        if (strstr(err, addr_reasons[i].why) == NULL)
+            fail_msg("'%s': error \"%s\" lacks \"%s\"", addr_reasons[i].name, err, addr_reasons[i].why);
+    }
 }
 
 int main(void)
@@ -175,6 +233,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_vnode_lists),
         cmocka_unit_test(t_bad_vnode_lists),
+        cmocka_unit_test(t_vnode_list_syntax_only),
         cmocka_unit_test(t_pnode_addrs),
     };
 

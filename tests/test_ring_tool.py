@@ -31,6 +31,7 @@ FIXTURE = os.path.join(TOP_SRCDIR, "tests", "fixtures", "fash-ring-1m")
 
 DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 ADDR_ERROR = "is not an address (want tcp://HOST:PORT or tls://HOST:PORT)"
+XXH3_NOTE = " (node-fash and electric-moray cannot read this ring)"
 VERBS = ["create", "get-node", "get-vnode-pnode-and-data", "get-pnodes", "get-vnodes",
          "get-data-vnodes", "remap-vnodes", "add-data", "remove-pnode", "rename-pnode",
          "print-hash", "diff", "verify", "export", "import", "reshard"]
@@ -50,8 +51,11 @@ def expected_vnode(algo, nvnodes, key):
 
 
 def interval_hex(algo, nvnodes):
+    """MAX // N as node-fash writes it: bignum's toString(16), which is
+    OpenSSL's BN_bn2hex (whole bytes, so an odd digit count gets a '0')."""
     mx = (1 << (8 * DIGESTS[algo]().digest_size)) - 1
-    return format(mx // nvnodes, "x")
+    h = format(mx // nvnodes, "x")
+    return "0" + h if len(h) % 2 else h
 
 
 def max_hex(algo):
@@ -186,13 +190,14 @@ class TestCreate(RingToolCase):
         out = self.ok("create", "-l", self.path("r"), "-v", "5", "-p", "tcp://a:1, tcp://b:2")
         self.assertEqual(out, "created xxh3 ring of 5 vnodes over 2 pnodes in %s\ngeneration 1\n" % self.path("r"))
         summary = self.ok("print-hash", "-l", self.path("r"))
-        self.assertIn("algorithm   xxh3\n", summary)
+        self.assertIn("algorithm   xxh3%s\n" % XXH3_NOTE, summary)
         self.assertIn("interval    %x\n" % ((2 ** 64 - 1) // 5), summary)
 
     def test_every_algorithm(self):
         for algo in ["xxh3", "sha256", "sha1", "md5"]:
             ring = self.create(algo, 100, ["tcp://h:1"], algo)
-            self.assertIn("algorithm   %s\n" % algo, self.ok("print-hash", "-l", ring))
+            self.assertIn("algorithm   %s%s\n" % (algo, XXH3_NOTE if algo == "xxh3" else ""),
+                          self.ok("print-hash", "-l", ring))
             self.assertIn("ok %s: %s, 100 vnodes, 1 pnodes" % (ring, algo), self.ok("verify", "-l", ring))
 
     def test_refuses_existing_ring(self):
@@ -226,15 +231,16 @@ class TestCreate(RingToolCase):
             (["-v", "4", "-p", "tcp://a:1, tcp://a:1"], "pnode 'tcp://a:1' is listed twice"),
             (["-v", "4", "-p", "tcp://a:1", "-a", "crc32"], "unknown hash algorithm 'crc32'"),
         ]
+        # Every one is a bad command line: usage, exit 2, as --help says.
         for args, needle in cases:
             with self.subTest(args=args):
-                self.fails(1, needle, "create", "-l", d, *args)
+                self.fails(2, needle, "create", "-l", d, *args)
                 self.assertFalse(os.path.exists(d))
 
     def test_max_vnode_count_accepted_by_parser(self):
         # 10,000,000 itself is allowed: the refusal above is only past it.
         rc, _, err = run("create", "-l", self.path("r"), "-v", "10000000", "-p", "bad")
-        self.assertEqual(rc, 1)
+        self.assertEqual(rc, 2)
         self.assertIn("pnode 'bad' " + ADDR_ERROR, err)
 
 
@@ -313,11 +319,15 @@ class TestVnodeLists(RingToolCase):
             "1,1,0-2,2": [0, 1, 2],
             "19": [19],
             "0-19": list(range(20)),
+            # fash's forms: spaces alone, or commas and spaces (RFD 103).
+            "0 1 2": [0, 1, 2],
+            "0, 1,2": [0, 1, 2],
+            "19 4, 7-8": [4, 7, 8, 19],
         }
         for spec, want in cases.items():
             with self.subTest(spec=spec):
                 if want is None:
-                    self.fails(1, "vnode 106 is out of range (the ring has vnodes 0 to 19)",
+                    self.fails(2, "vnode 106 is out of range (the ring has vnodes 0 to 19)",
                                "get-vnode-pnode-and-data", "-l", ring, "-v", spec)
                     continue
                 out = self.ok("get-vnode-pnode-and-data", "-l", ring, "-v", spec)
@@ -332,7 +342,7 @@ class TestVnodeLists(RingToolCase):
             "1.5": "bad vnode list entry '1.5'",
             "-1": "bad vnode list entry '-1'",
             "4-": "bad vnode list entry '4-'",
-            "2,9 9": "bad vnode list entry '9 9'",
+            "2,9 x": "bad vnode list entry 'x'",
             "7-3": "vnode range 7-3 runs backwards",
             "20": "vnode 20 is out of range (the ring has vnodes 0 to 19)",
             "5-25": "vnode 25 is out of range",
@@ -343,7 +353,7 @@ class TestVnodeLists(RingToolCase):
                          ["remap-vnodes", "-p", "tcp://n:1"]):
                 with self.subTest(spec=spec, verb=verb[0]):
                     before = self.snapshot(ring)
-                    self.fails(1, needle, verb[0], "-l", ring, "-v", spec, *verb[1:])
+                    self.fails(2, needle, verb[0], "-l", ring, "-v", spec, *verb[1:])
                     self.assertEqual(self.snapshot(ring), before)
 
 
@@ -386,7 +396,8 @@ class TestRemap(RingToolCase):
         ]
         for args, needle in cases:
             with self.subTest(args=args):
-                self.fails(1, needle, "remap-vnodes", "-l", ring, *args)
+                # A vnode out of range or a bad address is a usage error.
+                self.fails(1 if "already on" in needle else 2, needle, "remap-vnodes", "-l", ring, *args)
                 self.assertEqual(self.snapshot(ring), before)
         self.fails(2, "missing -p PNODE", "remap-vnodes", "-l", ring, "-v", "1")
         self.fails(2, "missing -v LIST", "remap-vnodes", "-l", ring, "-p", order[0])
@@ -425,14 +436,34 @@ class TestAddData(RingToolCase):
         self.assertIn("data        0 vnodes (0 ro)\n", self.ok("print-hash", "-l", ring))
         self.assertIn("0 with data", self.ok("verify", "-l", ring))
 
+    def test_string_null_from_fash_is_data_and_can_be_cleared(self):
+        # fash add-data -d null stores the JSON string "null" and lists the
+        # vnode in VNODE_DATA (lib/backend/leveldb.js addData); -d 1 alike.
+        ring = self.create("r", 6, ["tcp://a:1", "tcp://b:1"], "sha256")
+        self.ok("add-data", "-l", ring, "-v", "4", "-d", "ro")
+        self.ok("verify", "-l", ring)  # leaves an empty log to append to
+        leveldb_append(ring, [(b"/PNODE/tcp://a:1/2", b'"null"'), (b"/PNODE/tcp://b:1/1", b'"1"'),
+                              (b"VNODE_DATA", b"[4,2,1]")])
+        self.assertIn("3 with data", self.ok("verify", "-l", ring))
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring),
+                         '1 pnode=tcp://b:1 data="1"\n2 pnode=tcp://a:1 data="null"\n4 pnode=tcp://a:1 data=ro\n')
+        self.assertIn('"tcp://a:1":{"0":1,"2":"null","4":"ro"}', self.ok("export", "-l", ring))
+        proxy = os.path.join(TOP_BUILDDIR, "src", "ringproxy")
+        p = subprocess.run([proxy, "-r", ring, "-l", "127.0.0.1:1", "--check"], capture_output=True,
+                           timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_write(self.ok("add-data", "-l", ring, "-v", "1-2", "-d", "null"), 3)
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring), "4 pnode=tcp://a:1 data=ro\n")
+        self.ok("verify", "-l", ring)
+
     def test_refusals(self):
         ring = self.create("r", 10, P3)
         self.ok("add-data", "-l", ring, "-v", "1", "-d", "ro")
         before = self.snapshot(ring)
-        self.fails(1, "data is empty (use -d null to clear it)", "add-data", "-l", ring, "-v", "1", "-d", "")
+        self.fails(1, "data is empty (use -d null, or no -d, to clear it)", "add-data", "-l", ring, "-v", "1",
+                   "-d", "")
         self.fails(1, "data contains a control character", "add-data", "-l", ring, "-v", "1", "-d", "r\no")
         self.fails(1, "vnode data must be at most", "add-data", "-l", ring, "-v", "1", "-d", "x" * 2000)
-        self.fails(2, "missing -d DATA", "add-data", "-l", ring, "-v", "1")
         self.fails(2, "option '-d' needs an argument", "add-data", "-l", ring, "-v", "1", "-d")
         self.fails(2, "option -p does not apply to add-data", "add-data", "-l", ring, "-v", "1", "-d", "ro",
                    "-p", "tcp://a:1")
@@ -503,7 +534,7 @@ class TestRemoveAndRenamePnode(RingToolCase):
         before = self.snapshot(ring)
         self.fails(1, "pnode '%s' is already in the ring" % order[2], "rename-pnode", "-l", ring, order[0], order[2])
         self.fails(1, "pnode 'tcp://x:1' is not in the ring", "rename-pnode", "-l", ring, "tcp://x:1", "tcp://y:1")
-        self.fails(1, "pnode 'backend-7' " + ADDR_ERROR, "rename-pnode", "-l", ring, order[0], "backend-7")
+        self.fails(2, "pnode 'backend-7' " + ADDR_ERROR, "rename-pnode", "-l", ring, order[0], "backend-7")
         self.fails(2, "missing argument: expected 2, got 1", "rename-pnode", "-l", ring, order[0])
         self.fails(2, "unexpected argument 'tcp://z:1'", "rename-pnode", "-l", ring, order[0], "tcp://y:1",
                    "tcp://z:1")
@@ -603,6 +634,52 @@ class TestExportImport(RingToolCase):
                 c = self.path("c-" + algo)
                 self.ok("import", "-l", c, "-", stdin=first.encode("utf-8"))
                 self.assertEqual(self.ok("export", "-l", c), first)
+
+    def test_interval_hex_as_fash_writes_it(self):
+        # About half of all N need the leading zero; 10007 is the reported one.
+        self.assertEqual(interval_hex("sha256", 10007)[:6], "068c8c")
+        padded = 0
+        for n in [1, 2, 3, 5, 7, 10, 16, 17, 100, 255, 256, 1000, 4097, 10007, 65537, 99991, 1000000]:
+            with self.subTest(n=n):
+                ring = self.create("n%d" % n, n, ["tcp://a:1"], "sha256")
+                algo = json.loads(self.ok("export", "-l", ring))["algorithm"]
+                self.assertEqual(algo["VNODE_HASH_INTERVAL"], interval_hex("sha256", n))
+                self.assertEqual(len(algo["VNODE_HASH_INTERVAL"]) % 2, 0)
+                padded += algo["VNODE_HASH_INTERVAL"].startswith("0")
+                shutil.rmtree(ring)
+        self.assertGreater(padded, 3)
+
+    def test_fash_form_is_what_fash_serialize_writes(self):
+        ring = self.create("r", 12, ["tcp://b:1", "tcp://c:1"], "sha256")
+        self.ok("remap-vnodes", "-l", ring, "-v", "0", "-p", "tcp://a:1")   # a: lowest vnode 0
+        self.ok("remap-vnodes", "-l", ring, "-v", "0", "-p", "tcp://b:1")   # a: empty now
+        self.ok("remap-vnodes", "-l", ring, "-v", "1,7", "-p", "tcp://z:1")
+        self.ok("add-data", "-l", ring, "-v", "7", "-d", "ro")
+        full = json.loads(self.ok("export", "-l", ring))
+        self.assertEqual(full["pnodeToVnodeMap"]["tcp://a:1"], {})
+        # fash's serialize (leveldb.js): for v in 0..N-1, map[pnode(v)][v] =
+        # data, the pnode added at its first vnode; JSON.stringify, no spaces.
+        owner = {int(v): (p, d) for p, vs in full["pnodeToVnodeMap"].items() for v, d in vs.items()}
+        pmap = {}
+        for v in range(12):
+            p, d = owner[v]
+            pmap.setdefault(p, {})[str(v)] = d
+        want = json.dumps({"vnodes": 12, "pnodeToVnodeMap": pmap, "algorithm": full["algorithm"],
+                           "version": full["version"]}, separators=(",", ":")) + "\n"
+        self.assertEqual(list(pmap), ["tcp://b:1", "tcp://z:1", "tcp://c:1"])
+        fash = self.ok("export", "-l", ring, "--fash")
+        self.assertEqual(fash, want)
+        self.assertEqual(self.ok("print-hash", "-l", ring, "-b", "leveldb"), want)
+        # What fash can load gives the same routing back, without the empty pnode.
+        copy = self.path("copy")
+        self.ok("import", "-l", copy, "-", stdin=fash.encode())
+        self.assertEqual(self.ok("get-pnodes", "-l", copy).split(), ["tcp://b:1", "tcp://c:1", "tcp://z:1"])
+        self.assertEqual(self.ok("export", "-l", copy, "--fash"), fash)
+        # The default form keeps the empty pnode through import.
+        again = self.path("again")
+        self.ok("import", "-l", again, "-", stdin=self.ok("export", "-l", ring).encode())
+        self.assertEqual(self.ok("get-vnodes", "-l", again, "tcp://a:1"), "")
+        self.assertEqual(self.ok("export", "-l", again), self.ok("export", "-l", ring))
 
     def test_export_format(self):
         ring = self.create("r", 4, ["tcp://b:1", "tcp://a:1"], "sha1")
@@ -763,6 +840,214 @@ class TestLocked(RingToolCase):
         finally:
             os.close(fd)
         self.assertEqual(self.snapshot(ring), before)
+
+
+# Every fash command line of RFD 103 (rfd/0103/README.md, joyent/rfd) and
+# electric-moray's setup check (boot/setup.sh), as typed there. Only the
+# ring directories are moved under the test's temporary directory.
+RFD103 = [
+    """manta-oneach -s electric-moray "fash get-vnode-pnode-and-data -v '$VNODES' -l /electric-moray/chash/leveldb-2021/\"""",
+    """manta-oneach -s electric-moray "fash add-data -v '$VNODES' -l /electric-moray/chash/leveldb-2021/ -b leveldb -d 'ro'\"""",
+    """manta-oneach -s electric-moray "fash get-data-vnodes -l /electric-moray/chash/leveldb-2021\"""",
+    """fash get-pnodes -l /var/tmp/hash_ring -b leveldb""",
+    """fash remap-vnode -v "$VNODES_FOR_REMAP" -l /var/tmp/hash_ring -b leveldb -p 'tcp://3.moray.emy-11.joyent.us:2020'""",
+    """$FASH get_node -l $dir -b leveldb yunong""",
+]
+MORAY = ["tcp://1.moray.emy-11.joyent.us:2020", "tcp://2.moray.emy-11.joyent.us:2020"]
+
+
+class TestFashCommandLines(RingToolCase):
+    """fash's flags, verb names and outputs, and RFD 103's command lines."""
+
+    def shell(self, line, env):
+        """Runs one command line in bash, fash (and $FASH) being ring-tool and
+        manta-oneach running its command here; returns (status, out, err)."""
+        prelude = ('fash() { "$RING_TOOL" "$@"; }; export -f fash; '
+                   'manta-oneach() { shift 2; bash -c "$1"; }; ')
+        line = line.replace("/electric-moray/", self.tmp + "/electric-moray/")
+        line = line.replace("/var/tmp/hash_ring", self.tmp + "/var/tmp/hash_ring")
+        p = subprocess.run(["bash", "-c", prelude + line], capture_output=True, timeout=TIMEOUT,
+                           env=dict(os.environ, RING_TOOL=RING_TOOL, FASH=RING_TOOL, **env))
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def test_rfd103_command_lines_verbatim(self):
+        em = self.path("electric-moray/chash/leveldb-2021")
+        os.makedirs(os.path.dirname(em))
+        self.ok("create", "-l", em, "-v", "1024", "-p", ",".join(MORAY), "--fash-compatible")
+        os.makedirs(self.path("var/tmp"))
+        pristine = self.path("var/tmp/hash_ring")
+        self.ok("create", "-l", pristine, "-v", "1024", "-p", ",".join(MORAY), "--fash-compatible")
+        env = {"VNODES": "0, 106, 943, 689", "VNODES_FOR_REMAP": "0, 106, 943, 689", "dir": em}
+        yunong = expected_vnode("sha256", 1024, b"yunong")
+        want = [
+            "".join("%d pnode=%s data=null\n" % (v, MORAY[v % 2]) for v in (0, 106, 689, 943)),
+            "set the data of 4 vnodes to ro\ngeneration 2\n",
+            "".join("%d pnode=%s data=ro\n" % (v, MORAY[v % 2]) for v in (0, 106, 689, 943)),
+            "".join(p + "\n" for p in MORAY),
+            "remapped 4 vnodes to tcp://3.moray.emy-11.joyent.us:2020\ngeneration 2\n",
+            "yunong vnode=%d pnode=%s data=null\n" % (yunong, MORAY[yunong % 2]),
+        ]
+        transcript = []
+        for line, out in zip(RFD103, want):
+            with self.subTest(line=line):
+                got = self.shell(line, env)
+                self.assertEqual(got, (0, out, ""))
+                transcript.append("$ %s\n%s" % (line, got[1]))
+        self.assertEqual(self.ok("get-vnodes", "-l", pristine, "tcp://3.moray.emy-11.joyent.us:2020").split(),
+                         ["0", "106", "689", "943"])
+        path = os.environ.get("RFD103_TRANSCRIPT")
+        if path:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(transcript))
+
+    def test_backend_flag_on_every_verb(self):
+        ring = self.create("r", 8, ["tcp://a:1", "tcp://b:1"], "sha256")
+        before = self.snapshot(ring)
+        for verb in VERBS:
+            with self.subTest(verb=verb):
+                for flag in (["-b", "memory"], ["--backend", "memory"], ["--backend=redis"]):
+                    self.fails(2, "back-end '%s' is not supported: ring-tool reads and writes LevelDB rings "
+                               "only (-b leveldb)" % (flag[-1].split("=")[-1]), verb, "-l", ring, *flag)
+        self.assertEqual(self.snapshot(ring), before)
+        self.assertEqual(self.ok("get-pnodes", "-l", ring, "-b", "leveldb"), "tcp://a:1\ntcp://b:1\n")
+        self.assertEqual(self.ok("get-vnodes", "--backend", "leveldb", "-l", ring, "tcp://b:1"), "1\n3\n5\n7\n")
+        self.assertEqual(self.ok("verify", "-l", ring, "-b", "leveldb").split()[0], "ok")
+        self.assertEqual(run("diff", "-b", "leveldb", "-b", "leveldb", "-l", ring, ring), (0, "", ""))
+
+    def test_fash_verb_names(self):
+        ring = self.create("r", 8, ["tcp://a:1", "tcp://b:1"], "sha256")
+        self.assert_write(self.ok("remap-vnode", "-l", ring, "-b", "leveldb", "-v", "0 2", "-p", "tcp://c:1"), 2)
+        self.assert_write(self.ok("remap_vnode", "-l", ring, "-v", "4", "-p", "tcp://c:1"), 3)
+        self.assertEqual(self.ok("get-vnodes", "-l", ring, "tcp://c:1"), "0\n2\n4\n")
+        self.assertEqual(self.ok("get_vnodes", "-l", ring, "tcp://c:1"), "0\n2\n4\n")
+        self.assertEqual(self.ok("get_node", "-l", ring, "-b", "leveldb", "k"), self.ok("get-node", "-l", ring, "k"))
+        fash_json = self.ok("export", "-l", ring, "--fash")
+        # print-hash with fash's -b is fash's print-hash: the serialized ring.
+        self.assertEqual(self.ok("print-hash", "-l", ring, "-b", "leveldb"), fash_json)
+        self.assertEqual(self.ok("print-hash", "-l", ring, "--fash"), fash_json)
+        self.assertTrue(self.ok("print-hash", "-l", ring).startswith("ring        "))
+        # deserialize-ring: -f FILE, or stdin without it.
+        path = self.path("ring.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(fash_json)
+        for name, args, stdin in [("a", ["-f", path], None), ("b", [], fash_json.encode()),
+                                  ("c", ["--file", path], None)]:
+            with self.subTest(args=args):
+                self.ok("deserialize-ring", "-l", self.path(name), *args, stdin=stdin)
+                self.assertEqual(self.ok("export", "-l", self.path(name), "--fash"), fash_json)
+        self.ok("import", "-l", self.path("d"), "-f", path)
+        self.assertEqual(self.ok("export", "-l", self.path("d"), "--fash"), fash_json)
+        self.fails(2, "missing argument: expected 1, got 0", "import", "-l", self.path("e"))
+        self.fails(2, "give FILE or -f FILE, not both", "import", "-l", self.path("e"), "-f", path, path)
+        self.assertFalse(os.path.exists(self.path("e")))
+
+    def test_fash_outputs(self):
+        ring = self.create("r", 6, ["tcp://a:1", "tcp://b:1"], "sha256")
+        # fash add-data prints {"V":"DATA"} per vnode; no -d clears (fash's "1").
+        self.assertEqual(self.ok("add-data", "-l", ring, "-b", "leveldb", "-v", "1, 2", "-d", "ro", "--fash"),
+                         '{"1":"ro"}\n{"2":"ro"}\nset the data of 2 vnodes to ro\ngeneration 2\n')
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring, "--fash"), "[1,2]\n")
+        self.assertEqual(self.ok("get-data-vnodes", "-l", ring, "-v", "--fash"),
+                         '[1,2]\n{"1":{"pnode":"tcp://b:1","vnodeData":"ro"},'
+                         '"2":{"pnode":"tcp://a:1","vnodeData":"ro"}}\n')
+        self.assertEqual(self.ok("get-data-vnodes", "-v", "-l", ring), self.ok("get-data-vnodes", "-l", ring))
+        self.assertEqual(self.ok("get-vnode-pnode-and-data", "-l", ring, "-v", "0 1", "--fash"),
+                         '{"0":{"pnode":"tcp://a:1","vnodeData":1},"1":{"pnode":"tcp://b:1","vnodeData":"ro"}}\n')
+        self.assertEqual(self.ok("get-pnodes", "-l", ring, "--fash"), '["tcp://a:1","tcp://b:1"]\n')
+        self.assertEqual(self.ok("get-vnodes", "-l", ring, "tcp://b:1", "--fash"), "[1,3,5]\n")
+        v = expected_vnode("sha256", 6, b"yunong")
+        self.assertEqual(self.ok("get-node", "-l", ring, "--fash", "yunong"),
+                         '{"pnode":"tcp://%s:1","vnode":%d,"data":%s}\n'
+                         % ("ab"[v % 2], v, '"ro"' if v in (1, 2) else "1"))
+        self.assertEqual(self.ok("add-data", "-l", ring, "-v", "1", "--fash"),
+                         '{"1":"1"}\ncleared the data of 1 vnode\ngeneration 3\n')
+        # -o prints the stored ring as fash's JSON first, as fash's -o does.
+        out = self.ok("add-data", "-l", ring, "-v", "2", "-o")
+        self.assertEqual(out, self.ok("export", "-l", ring, "--fash") + "cleared the data of 1 vnode\ngeneration 4\n")
+
+    def test_fash_create_command_line(self):
+        # electric-moray's tests make rings with fash create so (lib/ring.js
+        # tests: create -v N -l DIR -p PNODES -b leveldb -a ALGO); fash splits
+        # -p on commas and spaces, and defaults to sha256.
+        for name, extra, algo in [("a", ["-a", "md5"], "md5"), ("b", [], "sha256")]:
+            with self.subTest(extra=extra):
+                ring = self.path(name)
+                self.ok("create", "-v", "6", "-l", ring, "-p", "tcp://b:1 tcp://a:1,  tcp://c:1", "-b", "leveldb",
+                        *extra)
+                self.assertEqual(self.ok("get-pnodes", "-l", ring).split(), ["tcp://a:1", "tcp://b:1", "tcp://c:1"])
+                self.assertEqual(json.loads(self.ok("export", "-l", ring))["algorithm"]["NAME"], algo)
+        self.assertIn("algorithm   xxh3" + XXH3_NOTE, self.ok("print-hash", "-l", self.create("c", 6, ["tcp://a:1"])))
+
+    def test_fash_diff(self):
+        a = self.create("a", 8, ["tcp://a:1", "tcp://b:1", "tcp://e:1"], "sha256")
+        self.ok("remap-vnodes", "-l", a, "-v", "2,5", "-p", "tcp://a:1")   # e owns none
+        b = self.create("b", 8, ["tcp://a:1", "tcp://b:1"], "sha256")
+        self.assertEqual(run("diff", "-b", "leveldb", b, b), (0, "", ""))
+        self.ok("remap-vnodes", "-l", b, "-v", "1,2", "-p", "tcp://c:1")
+        self.ok("remap-vnodes", "-l", b, "-v", "0", "-p", "tcp://b:1")
+
+        def vnodes(ring):
+            return {p: set(int(v) for v in self.ok("get-vnodes", "-l", ring, p).split())
+                    for p in self.ok("get-pnodes", "-l", ring).split()}
+
+        # fash diff (bin/fash.js): per pnode, removed = A's not in B and
+        # added = B's not in A, each only if non-empty; a pnode of one ring
+        # only gets all of its vnodes, even none.
+        va, vb = vnodes(a), vnodes(b)
+        want = {}
+        for p in list(va) + [p for p in vb if p not in va]:
+            if p not in vb:
+                want[p] = {"removed": sorted(va[p])}
+            elif p not in va:
+                want[p] = {"added": sorted(vb[p])}
+            else:
+                d = {k: sorted(x) for k, x in (("removed", va[p] - vb[p]), ("added", vb[p] - va[p])) if x}
+                if d:
+                    want[p] = d
+        self.assertEqual(want["tcp://e:1"], {"removed": []})
+        out = self.ok("diff", "-b", "leveldb", a, b)
+        self.assertEqual(out, json.dumps(want, separators=(",", ":")) + "\n")
+        self.assertEqual(self.ok("diff", "-l", a, b, "--fash"), out)
+        self.assertEqual(run("diff", "-l", a, b)[0], 1)   # ours keeps diff(1)'s status
+        self.fails(2, "unexpected argument", "diff", "-b", "leveldb", a, b, a)
+        self.fails(2, "needs two rings", "diff", "-b", "leveldb", a)
+
+    def test_fash_compatible_and_xxh3_warnings(self):
+        ring = self.path("r")
+        self.ok("create", "-l", ring, "-v", "10", "-p", "tcp://a:1", "--fash-compatible")
+        self.assertEqual(json.loads(self.ok("export", "-l", ring))["algorithm"]["NAME"], "sha256")
+        self.ok("create", "-l", self.path("s"), "-v", "10", "-p", "tcp://a:1", "--fash-compatible", "-a", "sha256")
+        self.fails(2, "--fash-compatible means -a sha256, not -a xxh3", "create", "-l", self.path("t"), "-v", "10",
+                   "-p", "tcp://a:1", "--fash-compatible", "-a", "xxh3")
+        self.assertFalse(os.path.exists(self.path("t")))
+        helptext = self.ok("create", "--help")
+        self.assertIn("cannot read\n                       an xxh3 ring", helptext)
+        self.assertIn("--fash-compatible", helptext)
+        x = self.create("x", 10, ["tcp://a:1"])
+        self.assertIn("algorithm   xxh3" + XXH3_NOTE, self.ok("print-hash", "-l", x))
+        self.assertIn("algorithm   sha256\n", self.ok("print-hash", "-l", ring))
+
+    def test_bad_addresses_are_usage_errors(self):
+        ring = self.create("r", 6, ["tcp://a:1"])
+        before = self.snapshot(ring)
+        cases = [("tcp://a b:1", "the host has ' ', which a host name cannot have"),
+                 ("tcp://a;b:1", "the host has ';'"),
+                 ("tcp://a:b", "the port is not a number from 1 to 65535"),
+                 ("tcp://a:99999", "the port is not a number from 1 to 65535")]
+        for addr, why in cases:
+            with self.subTest(addr=addr):
+                # create splits its list on spaces too, as fash does: 'tcp://a' fails.
+                self.fails(2, "pnode 'tcp://a' %s: no :PORT" % ADDR_ERROR if " " in addr else
+                           "pnode '%s' %s: %s" % (addr, ADDR_ERROR, why), "create", "-l", self.path("n"),
+                           "-v", "3", "-p", "tcp://ok:1," + addr)
+                self.fails(2, why, "remap-vnodes", "-l", ring, "-v", "0", "-p", addr)
+                self.fails(2, why, "rename-pnode", "-l", ring, "tcp://a:1", addr)
+        self.assertFalse(os.path.exists(self.path("n")))
+        self.assertEqual(self.snapshot(ring), before)
+
+    def test_version(self):
+        out = self.ok("--version")
+        self.assertRegex(out, r"^ring-tool \(ringproxy\) \d+\.\d+\.\d+, ring layout 2\.1\.0\n$")
 
 
 class TestCommandLine(RingToolCase):

@@ -10,9 +10,20 @@
 
 #include "ring-tool.h"
 
-/* Prints what a stored change did and the generation it made. */
+/* Prints what a stored change did and the generation it made; with -o
+ * first the ring as fash's JSON, as fash's -o prints it. */
 static int report(const rt_cmd_t *cmd, const char *msg, const ring_t *r)
 {
+    if (cmd->output) {
+        char err[RING_ERRLEN];
+        size_t len;
+        char *json = ring_export_json(r, 1, &len, err);
+        if (json == NULL)
+            return rt_fail(cmd, "%s", err);
+        fwrite(json, 1, len, stdout);
+        fputc('\n', stdout);
+        free(json);
+    }
     printf("%s\ngeneration %llu\n", msg, (unsigned long long)ring_generation(r));
     return rt_finish(cmd);
 }
@@ -37,8 +48,11 @@ static int store_new(const rt_cmd_t *cmd, ring_t *r, const char *msg)
 }
 
 /* One change to a stored ring: checks it against old and applies it to nw
- * (old's clone); on refusal writes why into err and returns -1. On success
- * writes a one-line summary into msg. */
+ * (old's clone); on refusal writes why into err and returns -1, or
+ * EDIT_USAGE when the command line does not fit the ring (a vnode out of
+ * range). On success writes a one-line summary into msg. */
+#define EDIT_USAGE (-2)
+
 typedef int (*edit_fn)(const rt_cmd_t *cmd, const ring_t *old, ring_t *nw, char *msg, char *err);
 
 static int edit(const rt_cmd_t *cmd, edit_fn fn)
@@ -46,16 +60,18 @@ static int edit(const rt_cmd_t *cmd, edit_fn fn)
     char err[RING_ERRLEN], msg[RING_ERRLEN];
     ring_image_t *img = NULL;
     ring_t *old = NULL, *nw = NULL;
-    int rc, ok;
+    int rc, ok, st = 0;
 
     ok = ring_image_open(cmd->dirs[0], 0, &img, err) == 0 && ring_image_read(img, &old, err) == 0 &&
-         (nw = ring_clone(old, err)) != NULL && fn(cmd, old, nw, msg, err) == 0 &&
+         (nw = ring_clone(old, err)) != NULL && (st = fn(cmd, old, nw, msg, err)) == 0 &&
          ring_image_commit(img, old, nw, err) == 0;
     /* Let go of the lock before printing: a script that reads the
      * generation may run the next ring-tool at once. */
     ring_image_close(img);
     ring_free(old);
     rc = ok ? report(cmd, msg, nw) : rt_fail(cmd, "%s", err);
+    if (st == EDIT_USAGE)
+        rc = RT_EXIT_USAGE;
     ring_free(nw);
     return rc;
 }
@@ -93,15 +109,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Splits "P1, P2,P3" into trimmed names in buf (modified in place); each
- * name must be an address, and no name may repeat. */
+/* Splits "P1, P2,P3" or fash's "P1 P2" (it splits on /[, ]+/) into names
+ * in buf (modified in place); each name must be an address, and no name
+ * may repeat. An empty entry between commas is an error. */
 static int split_pnodes(char *buf, char ***out, size_t *n, char *err)
 {
     char **names = NULL, **sorted = NULL, *p = buf;
     size_t cnt = 1, k = 0, i;
 
     for (; *p != '\0'; p++)
-        cnt += *p == ',';
+        cnt += *p == ',' || *p == ' ' || *p == '\t';
     names = calloc(cnt, sizeof(char *));
     sorted = calloc(cnt, sizeof(char *));
     if (names == NULL || sorted == NULL) {
@@ -109,21 +126,24 @@ static int split_pnodes(char *buf, char ***out, size_t *n, char *err)
         goto fail;
     }
     for (p = buf;;) {
-        char *end = strchr(p, ','), *e;
+        char *end = strchr(p, ',');
         if (end != NULL)
             *end = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
-            ;
-        *e = '\0';
+        p += strspn(p, " \t");
         if (*p == '\0') {
             snprintf(err, RING_ERRLEN, "pnode list has an empty entry (entry %zu)", k + 1);
             goto fail;
         }
-        if (addr_ok(p, err) < 0)
-            goto fail;
-        names[k++] = p;
+        while (*p != '\0') {
+            char *w = p;
+            p += strcspn(p, " \t");
+            if (*p != '\0')
+                *p++ = '\0';
+            p += strspn(p, " \t");
+            if (addr_ok(w, err) < 0)
+                goto fail;
+            names[k++] = w;
+        }
         if (end == NULL)
             break;
         p = end + 1;
@@ -155,15 +175,21 @@ int rt_create(const rt_cmd_t *cmd)
     uint32_t count;
     ring_t *r;
 
-    if (cmd->algo != NULL && ring_algo_parse(cmd->algo, &algo) < 0)
-        return rt_fail(cmd, "unknown hash algorithm '%s' (want xxh3, sha256, sha1 or md5)", cmd->algo);
-    if (parse_count(cmd->vnodes, &count, err) < 0)
-        return rt_fail(cmd, "%s", err);
+    /* A bad -a, -v or -p is a usage error, as for every verb. */
+    if (cmd->algo != NULL && ring_algo_parse(cmd->algo, &algo) < 0) {
+        rt_fail(cmd, "unknown hash algorithm '%s' (want xxh3, sha256, sha1 or md5)", cmd->algo);
+        return RT_EXIT_USAGE;
+    }
+    if (parse_count(cmd->vnodes, &count, err) < 0) {
+        rt_fail(cmd, "%s", err);
+        return RT_EXIT_USAGE;
+    }
     if ((buf = strdup(cmd->pnodes)) == NULL)
         return rt_fail(cmd, "out of memory");
     if (split_pnodes(buf, &names, &n, err) < 0) {
         free(buf);
-        return rt_fail(cmd, "%s", err);
+        rt_fail(cmd, "%s", err);
+        return RT_EXIT_USAGE;
     }
     r = ring_new(algo, count, (const char *const *)names, n, err);
     free(names);
@@ -216,7 +242,7 @@ fail:
 int rt_import(const rt_cmd_t *cmd)
 {
     char err[RING_ERRLEN], msg[RING_ERRLEN];
-    const char *path = cmd->args[0];
+    const char *path = cmd->file;
     ring_t *r;
     char *json;
     size_t len, i;
@@ -249,7 +275,7 @@ static int remap(const rt_cmd_t *cmd, const ring_t *old, ring_t *nw, char *msg, 
     long p;
 
     if (ring_parse_vnode_list(cmd->vnodes, ring_vnode_count(old), &list, &n, err) < 0)
-        return -1;
+        return EDIT_USAGE;
     if (ring_pnode_find(old, cmd->pnodes) < 0 && addr_ok(cmd->pnodes, err) < 0)
         goto fail;
     if ((p = ring_add_pnode(nw, cmd->pnodes, err)) < 0)
@@ -284,13 +310,13 @@ int rt_remap_vnodes(const rt_cmd_t *cmd)
 
 static int add_data(const rt_cmd_t *cmd, const ring_t *old, ring_t *nw, char *msg, char *err)
 {
-    const char *d = cmd->data, *p;
+    const char *d = cmd->data != NULL ? cmd->data : "null", *p;
     uint32_t *list;
     size_t n, i;
     int clear = strcmp(d, "null") == 0;
 
     if (*d == '\0') {
-        snprintf(err, RING_ERRLEN, "data is empty (use -d null to clear it)");
+        snprintf(err, RING_ERRLEN, "data is empty (use -d null, or no -d, to clear it)");
         return -1;
     }
     for (p = d; *p != '\0'; p++) {
@@ -300,12 +326,15 @@ static int add_data(const rt_cmd_t *cmd, const ring_t *old, ring_t *nw, char *ms
         }
     }
     if (ring_parse_vnode_list(cmd->vnodes, ring_vnode_count(old), &list, &n, err) < 0)
-        return -1;
+        return EDIT_USAGE;
     for (i = 0; i < n; i++) {
         if (ring_set_vnode_data(nw, list[i], clear ? NULL : d, err) < 0) {
             free(list);
             return -1;
         }
+        /* fash prints {"V":"DATA"} per vnode, "1" when it clears. */
+        if (cmd->fash)
+            printf("{\"%u\":\"%s\"}\n", list[i], clear ? "1" : d);
     }
     free(list);
     if (clear)

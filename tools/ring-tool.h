@@ -23,7 +23,14 @@ typedef struct {
     const char *pnodes;  /* -p */
     const char *algo;    /* -a */
     const char *data;    /* -d */
+    const char *file;    /* -f: import's FILE, as fash deserialize-ring takes it */
     int json;            /* --json */
+    int fash;            /* --fash: fash's output (or -b, for print-hash) */
+    int backend;         /* -b leveldb was given */
+    int fash_compatible; /* --fash-compatible: create a ring fash can read */
+    int verbose;         /* get-data-vnodes -v (fash's --verbose) */
+    int output;          /* -o: print the stored ring as fash's JSON too */
+    int fash_stdin;      /* called as deserialize-ring: no FILE reads stdin */
     /* reshard's own flags */
     const char *proxies; /* --proxies */
     const char *split;   /* --split */

@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     if (ring_import_json((const char *)data, size, &r, err) < 0)
         return 0;
-    out = ring_export_json(r, &len, err);
+    out = ring_export_json(r, 0, &len, err);
     if (out == NULL)
         abort();
     if (ring_import_json(out, len, &again, err) < 0)
         abort(); /* our own export must always import */
-    out2 = ring_export_json(again, &len2, err);
+    out2 = ring_export_json(again, 0, &len2, err);
     if (out2 == NULL || len != len2 || memcmp(out, out2, len) != 0)
         abort(); /* export -> import -> export must round-trip */
     free(out);

@@ -162,11 +162,17 @@ def edge_table():
                 print('    {%s, %u, "%0*x", %u},' % (CNAME[algo], n, width, h, vnode_of(h, algo, n)))
 
 
+def fash_hex(v):
+    """Hex of whole bytes, as node-fash's bignum (BN_bn2hex) writes it."""
+    h = "%x" % v
+    return "0" + h if len(h) % 2 else h
+
+
 def interval_table():
     print("/* gen_vectors.py: intervals */")
     for algo in ALGOS:
         for n in EDGE_NS:
-            print('    {%s, %u, "%x"},' % (CNAME[algo], n, interval(algo, n)))
+            print('    {%s, %u, "%s"},' % (CNAME[algo], n, fash_hex(interval(algo, n))))
 
 
 def div_file(algo, outdir, rng):
