@@ -2,6 +2,7 @@
  * admin.c - answers are built from the published ring and the counters,
  * both readable without stopping anyone.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,14 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "admin.h"
 #include "auth.h"
 #include "dbsize.h"
 #include "json.h"
+#include "log.h"
 #include "procstat.h"
 #include "ring.h"
 #include "ringref.h"
@@ -26,6 +29,28 @@ struct admin {
     struct evhttp *http;
     dbsize_t *dbsize;
 };
+
+#define ADMIN_ACCEPT_REST_MS 100
+
+static void admin_rest_cb(evutil_socket_t fd, short what, void *arg)
+{
+    evconnlistener_enable(arg);
+}
+
+/* Out of descriptors, evhttp's listener would retry accept at once, for
+ * ever: it rests instead, as the workers' listeners do. Its callback
+ * argument is evhttp's, so the rest is a one-shot timer on the listener
+ * (freed with the base if the proxy stops first). */
+static void admin_listen_error_cb(struct evconnlistener *l, void *arg)
+{
+    static const struct timeval rest = { 0, ADMIN_ACCEPT_REST_MS * 1000 };
+    int e = EVUTIL_SOCKET_ERROR();
+    if ((e == EMFILE || e == ENFILE) &&
+        event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, admin_rest_cb, l,
+                        &rest) == 0)
+        evconnlistener_disable(l);
+    log_warn("admin accept failed error=\"%s\"", evutil_socket_error_to_string(e));
+}
 
 typedef struct {
     stats_t s;
@@ -596,13 +621,16 @@ admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
     a->dbsize = dbsize_new(p->base, p->cfg.backend_password);
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(a->http, admin_cb, a);
-    if (evhttp_bind_socket(a->http, host, (uint16_t)port) < 0) {
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(a->http, host,
+                                                                      (uint16_t)port);
+    if (bound == NULL) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "cannot listen on admin address %s: %s", addr,
                  evutil_socket_error_to_string(e));
         admin_free(a);
         return NULL;
     }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), admin_listen_error_cb);
     return a;
 }
 

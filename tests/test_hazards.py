@@ -297,6 +297,13 @@ def test_nofile_raised_for_max_clients():
     eq(p.stop(), 0, "exit status")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of pid, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_emfile_backs_off_and_recovers():
     p = Proxy(ring(), threads=1, config={"max-clients": 1000,
                                          "admin": "%s:%d" % (HOST, free_port())})
@@ -315,7 +322,11 @@ def test_emfile_backs_off_and_recovers():
     # The admin endpoint's listener too (libevent warns on each failure).
     admin_port = int(p.admin.rsplit(":", 1)[1])
     admins = [socket.create_connection((HOST, admin_port), timeout=5) for _ in range(3)]
+    cpu_before = cpu_seconds(p.proc.pid)
     time.sleep(2.0)
+    # A listener that retries accept at once spins a core the whole time.
+    cpu = cpu_seconds(p.proc.pid) - cpu_before
+    check(cpu < 1.0, "the proxy used %.2f s of CPU in 2 s of EMFILE (accept spins)" % cpu)
     grown = os.path.getsize(p.log) - log_before
     check(grown < 20000, "the log grew by %d bytes in 2 s of EMFILE" % grown)
     check("accept failed" in p.stderr(), "no accept failure logged: %r" % p.stderr()[-500:])
