@@ -3,6 +3,7 @@
  * both readable without stopping anyone.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,21 +596,39 @@ static void admin_cb(struct evhttp_request *req, void *arg)
     evbuffer_free(out);
 }
 
-admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
+int admin_addr_parse(const char *addr, char *host, size_t hostlen, uint16_t *port, char *err,
+                     size_t errlen)
 {
-    char host[256];
     const char *colon = strrchr(addr, ':');
-    if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
+    struct addrinfo hints, *ai = NULL;
+    char *end;
+    long n = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+    if (colon == NULL || colon == addr || (size_t)(colon - addr) >= hostlen ||
+        end == colon + 1 || *end != '\0' || n <= 0 || n > 65535) {
         snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
-        return NULL;
-    }
-    int port = atoi(colon + 1);
-    if (port <= 0 || port > 65535) {
-        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
-        return NULL;
+        return -1;
     }
     memcpy(host, addr, (size_t)(colon - addr));
     host[colon - addr] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    *port = (uint16_t)n;
+    return 0;
+}
+
+admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
+{
+    char host[256];
+    uint16_t port;
+    if (admin_addr_parse(addr, host, sizeof(host), &port, err, errlen) < 0)
+        return NULL;
     admin_t *a = calloc(1, sizeof(*a));
     if (a == NULL || (a->http = evhttp_new(p->base)) == NULL) {
         free(a);
@@ -621,8 +640,7 @@ admin_t *admin_new(proxy_t *p, const char *addr, char *err, size_t errlen)
     a->dbsize = dbsize_new(p->base, p->cfg.backend_password);
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(a->http, admin_cb, a);
-    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(a->http, host,
-                                                                      (uint16_t)port);
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(a->http, host, port);
     if (bound == NULL) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "cannot listen on admin address %s: %s", addr,

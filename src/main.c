@@ -254,32 +254,6 @@ static int main_listen(const config_t *cfg, worker_listen_t *ln, char *err, size
 }
 
 /* The admin address must resolve as evhttp will resolve it. */
-static int main_admin_addr(const char *addr, char *err, size_t errlen)
-{
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    struct addrinfo hints, *ai = NULL;
-    if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
-        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
-        return -1;
-    }
-    memcpy(host, addr, (size_t)(colon - addr));
-    host[colon - addr] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    if (end == colon + 1 || *end != '\0' || port <= 0 || port > 65535 ||
-        getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
-        snprintf(err, errlen, "admin address '%s' is not HOST:PORT", addr);
-        return -1;
-    }
-    freeaddrinfo(ai);
-    return 0;
-}
-
 /* What a start needs besides the ring, checked the same way by --check:
  * the addresses, the TLS files, the pidfile's directory. Binds nothing. */
 static int main_prepare(proxy_t *p, worker_listen_t *ln, char *err, size_t errlen)
@@ -287,8 +261,12 @@ static int main_prepare(proxy_t *p, worker_listen_t *ln, char *err, size_t errle
     const config_t *cfg = &p->cfg;
     if (main_listen(cfg, ln, err, errlen) < 0)
         return -1;
-    if (config_str_set(cfg->admin) && main_admin_addr(cfg->admin, err, errlen) < 0)
-        return -1;
+    if (config_str_set(cfg->admin)) {
+        char host[256];
+        uint16_t port;
+        if (admin_addr_parse(cfg->admin, host, sizeof(host), &port, err, errlen) < 0)
+            return -1;
+    }
     if ((p->tls = tls_new(cfg, err, errlen)) == NULL)
         return -1;
     if (config_str_set(cfg->pidfile)) {
