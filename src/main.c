@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
