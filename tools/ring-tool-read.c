@@ -87,7 +87,7 @@ static int flush_json(const rt_cmd_t *cmd, json_buf_t *b)
 
     if (b->oom)
         rc = rt_fail(cmd, "out of memory formatting the output");
-    else
+    else if (b->len > 0) /* an empty buffer may have no storage at all */
         fwrite(b->buf, 1, b->len, stdout);
     json_buf_free(b);
     return rc;
