@@ -227,7 +227,6 @@ static int main_args(int argc, char **argv, proxy_t *p, int *check, char *err, s
 static int main_listen(const config_t *cfg, worker_listen_t *ln, char *err, size_t errlen)
 {
     memset(ln, 0, sizeof(*ln));
-    ln->fd = ln->tls_fd = -1;
     ln->addrlen = sizeof(ln->addr);
     if (evutil_parse_sockaddr_port(cfg->listen, (struct sockaddr *)&ln->addr, &ln->addrlen) < 0) {
         snprintf(err, errlen, "listen address '%s' is not HOST:PORT", cfg->listen);
@@ -283,44 +282,40 @@ static int main_prepare(proxy_t *p, worker_listen_t *ln, char *err, size_t errle
     return 0;
 }
 
-/* Without SO_REUSEPORT the bind fails while any other socket holds the
- * port, even one that set it, and no other process can join ours later;
- * the workers share this one socket. */
-static int main_bind(const struct sockaddr_storage *addr, int addrlen, const char *what,
-                     char *err, size_t errlen)
+/* A port is free when a socket without SO_REUSEPORT can bind it: that
+ * fails while any other socket holds the port, even one that set
+ * SO_REUSEPORT, so a second proxy (or anything else) on the port is
+ * refused here. The probe is closed at once and each worker then binds its
+ * own SO_REUSEPORT listener, so that the kernel spreads the clients over
+ * the workers (one shared socket would hand nearly all of them to one);
+ * only a start at the same moment can slip between probe and bind. */
+static int main_probe(const struct sockaddr_storage *addr, int addrlen, const char *what,
+                      char *err, size_t errlen)
 {
     int one = 1;
-    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, (const struct sockaddr *)addr, (socklen_t)addrlen) < 0 || listen(fd, 1024) < 0) {
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc = fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+                     bind(fd, (const struct sockaddr *)addr, (socklen_t)addrlen) < 0
+                 ? -1
+                 : 0;
+    if (rc < 0)
         snprintf(err, errlen, "could not bind %s: %s", what, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
-static int main_bind_all(const config_t *cfg, worker_listen_t *ln, char *err, size_t errlen)
+static int main_probe_all(const config_t *cfg, const worker_listen_t *ln, char *err,
+                          size_t errlen)
 {
     char what[320];
     if (ln->tls_addrlen > 0) {
         snprintf(what, sizeof(what), "tls-port %d", cfg->tls_port);
-        if ((ln->tls_fd = main_bind(&ln->tls_addr, ln->tls_addrlen, what, err, errlen)) < 0)
+        if (main_probe(&ln->tls_addr, ln->tls_addrlen, what, err, errlen) < 0)
             return -1;
     }
     snprintf(what, sizeof(what), "listen address %s", cfg->listen);
-    ln->fd = main_bind(&ln->addr, ln->addrlen, what, err, errlen);
-    return ln->fd < 0 ? -1 : 0;
-}
-
-static void main_unbind(worker_listen_t *ln)
-{
-    if (ln->fd >= 0)
-        close(ln->fd);
-    if (ln->tls_fd >= 0)
-        close(ln->tls_fd);
-    ln->fd = ln->tls_fd = -1;
+    return main_probe(&ln->addr, ln->addrlen, what, err, errlen);
 }
 
 /* Raises RLIMIT_NOFILE's soft limit to what max-clients needs, up to the
@@ -378,15 +373,13 @@ static int main_run(proxy_t *p, ring_t *ring, worker_listen_t *ln, char *err, si
         return -1;
     }
     if (main_fd_limit(cfg, nworkers, ring_pnode_count(ring), err, errlen) < 0 ||
-        main_bind_all(cfg, ln, err, errlen) < 0) {
-        main_unbind(ln);
+        main_probe_all(cfg, ln, err, errlen) < 0) {
         main_pidfile_release(cfg->pidfile, pidfd);
         ring_free(ring);
         return -1;
     }
     if (evthread_use_pthreads() < 0 || ringref_publish(ring) < 0) {
         snprintf(err, errlen, "cannot initialize threads");
-        main_unbind(ln);
         main_pidfile_release(cfg->pidfile, pidfd);
         ring_free(ring);
         return -1;
@@ -397,7 +390,6 @@ static int main_run(proxy_t *p, ring_t *ring, worker_listen_t *ln, char *err, si
     p->base = event_base_new();
     if (p->workers == NULL || p->base == NULL) {
         snprintf(err, errlen, "out of memory");
-        main_unbind(ln);
         main_pidfile_release(cfg->pidfile, pidfd);
         return -1;
     }
@@ -406,8 +398,6 @@ static int main_run(proxy_t *p, ring_t *ring, worker_listen_t *ln, char *err, si
         if (p->workers[i] == NULL)
             rc = -2;
     }
-    /* The workers hold the listeners now: the ports close with theirs. */
-    main_unbind(ln);
     if (rc == -2) {
         main_pidfile_release(cfg->pidfile, pidfd);
         return -1;

@@ -4,7 +4,6 @@
  * it still names.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -207,17 +206,15 @@ static void worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-/* A duplicate of the shared socket, so that each worker closes its own. */
-static struct evconnlistener *worker_listener(worker_t *w, evconnlistener_cb cb, int fd)
+static struct evconnlistener *worker_listener(worker_t *w, evconnlistener_cb cb,
+                                              const struct sockaddr_storage *addr, int addrlen)
 {
-    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0)
+    struct evconnlistener *l = evconnlistener_new_bind(
+        w->base, cb, w,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+        1024, (const struct sockaddr *)addr, addrlen);
+    if (l == NULL)
         return NULL;
-    struct evconnlistener *l = evconnlistener_new(w->base, cb, w, LEV_OPT_CLOSE_ON_FREE, 0, dup);
-    if (l == NULL) {
-        close(dup);
-        return NULL;
-    }
     evconnlistener_set_error_cb(l, worker_listen_error_cb);
     return l;
 }
@@ -247,8 +244,8 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
     w->ring_ev = event_new(w->base, -1, 0, worker_ring_cb, w);
     w->accept_ev = evtimer_new(w->base, worker_accept_rest_cb, w);
     /* TLS first: once the plain port answers, both do. */
-    if (ln->tls_fd >= 0) {
-        w->tls_listener = worker_listener(w, worker_accept_tls_cb, ln->tls_fd);
+    if (ln->tls_addrlen > 0) {
+        w->tls_listener = worker_listener(w, worker_accept_tls_cb, &ln->tls_addr, ln->tls_addrlen);
         if (w->tls_listener == NULL) {
             int e = EVUTIL_SOCKET_ERROR();
             snprintf(err, errlen, "cannot listen on tls-port %d: %s", cfg->tls_port,
@@ -257,7 +254,7 @@ worker_t *worker_new(int id, const config_t *cfg, tls_t *tls, const worker_liste
             return NULL;
         }
     }
-    w->listener = worker_listener(w, worker_accept_cb, ln->fd);
+    w->listener = worker_listener(w, worker_accept_cb, &ln->addr, ln->addrlen);
     if (w->listener == NULL) {
         int e = EVUTIL_SOCKET_ERROR();
         snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, evutil_socket_error_to_string(e));

@@ -52,15 +52,13 @@ typedef struct worker {
     int stopping;
 } worker_t;
 
-/* Where the workers listen: main binds each port once and every worker
- * accepts on a duplicate of that one socket. */
+/* Where the workers listen (main has checked that the ports are free);
+ * each worker binds its own SO_REUSEPORT listener there. */
 typedef struct worker_listen {
     struct sockaddr_storage addr;
     int addrlen;
     struct sockaddr_storage tls_addr;
     int tls_addrlen;            /* 0: no TLS listener */
-    int fd;                     /* the bound, listening sockets */
-    int tls_fd;                 /* -1: no TLS listener */
 } worker_listen_t;
 
 /* Creates the worker's loop and its listeners on ln's sockets. */

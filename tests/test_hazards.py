@@ -73,6 +73,22 @@ def test_second_proxy_on_the_same_ports_refused():
     eq(first.stop(), 0, "first proxy exit status")
 
 
+def test_clients_spread_over_the_workers():
+    # Refusing a busy port must not cost the kernel's spreading of clients
+    # over the workers (one shared accepting socket gave all 100 clients
+    # to one worker). CLIENT LIST shows the clients of one's own worker.
+    p = Proxy(ring(), threads=2)
+    conns = [p.raw() for _ in range(40)]
+    for c in conns:
+        eq(c.call("PING"), Status("PONG"), "PING")
+    sizes = sorted({len(bytes(c.call("CLIENT", "LIST")).strip().splitlines()) for c in conns})
+    eq(len(sizes), 2, "workers' client counts %r (two workers expected)" % sizes)
+    check(sum(sizes) == 40 and sizes[0] > 0, "40 clients spread as %r" % sizes)
+    for c in conns:
+        c.close()
+    eq(p.stop(), 0, "exit status")
+
+
 def test_busy_tls_port_refused():
     crt, key = cert()
     busy = reuseport_listener()
