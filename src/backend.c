@@ -262,6 +262,12 @@ static void backend_scan_replies(backend_t *b)
             backend_fail_all(b, "protocol error from the server");
             return;
         }
+        if (r->skip > 0) {
+            r->skip--;
+            evbuffer_drain(in, b->scan.pos);
+            resp_scan_init(&b->scan);
+            continue;
+        }
         TAILQ_REMOVE(&b->inflight, r, bq);
         b->ninflight--;
         if (now == 0)

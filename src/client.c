@@ -18,6 +18,7 @@
 #include "clientcmd.h"
 #include "log.h"
 #include "router.h"
+#include "txn.h"
 #include "worker.h"
 
 static void client_input(client_t *c);
@@ -209,6 +210,7 @@ void client_free(client_t *c)
     conn_free(c->conn);
     resp_parser_free(&c->parser);
     clientcmd_free(c);
+    txn_reset(c);
     worker_client_gone(c->worker);
     free(c);
 }

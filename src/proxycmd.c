@@ -15,6 +15,7 @@
 #include "proxycmd.h"
 #include "ring.h"
 #include "router.h"
+#include "txn.h"
 #include "worker.h"
 
 int proxycmd_is(const char *s, size_t len, const char *word)
@@ -337,6 +338,7 @@ static void proxycmd_time(request_t *r)
 static void proxycmd_reset(client_t *c, request_t *r)
 {
     clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
+    txn_reset(c);
     c->authed = !auth_enabled(c->worker->cfg->requirepass);
     evbuffer_add(r->reply, "+RESET\r\n", 8);
     request_done(r);

@@ -36,6 +36,7 @@ request_t *request_new(worker_t *w)
     r->parent = NULL;
     r->mk = NULL;
     r->part = 0;
+    r->skip = 0;
     r->held = 0;
     r->klass = STATS_OTHER;
     r->failed = 0;

@@ -30,6 +30,8 @@ struct request {
     size_t held;               /* reply bytes (its parts' too) counted
                                 * against its client's output limits */
     unsigned part;             /* index among its parent's parts */
+    unsigned skip;             /* pnode replies to drop before its own (EXEC's
+                                * block: MULTI's +OK, the +QUEUEDs) */
     uint64_t sent_us;          /* when it went to its pnode */
     uint8_t klass;             /* STATS_*, for counting by class and result */
     uint8_t failed;            /* its error reply has been counted */

@@ -13,6 +13,7 @@
 #include "proxycmd.h"
 #include "router.h"
 #include "routing_key.h"
+#include "txn.h"
 #include "worker.h"
 
 #define ROUTER_MAX_KEYS 256
@@ -44,7 +45,7 @@ void router_printable(char *out, size_t cap, const char *s, size_t len, size_t m
     out[n] = '\0';
 }
 
-static void router_unknown(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
+void router_unknown(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
 {
     char name[129], rest[160], arg[129];
     size_t n = 0;
@@ -160,6 +161,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     else
         r->klass = (cmd->flags & CMD_WRITE) ? STATS_WRITE : STATS_READ;
     STAT_INC(r->worker->stats.req[r->klass]);
+    if (c->txn != NULL && txn_queue(c, r, cmd, in, total))
+        return;
 
     if (!p->is_inline) {
         /* Single-key commands need only the bytes up to the key in one
@@ -185,6 +188,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     } else if (!command_arity_ok(cmd, argc)) {
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
+    } else if (cmd->flags & CMD_TXN) {
+        txn_command(c, r, cmd);
     } else if (cmd->flags & CMD_PROXY) {
         proxycmd_handle(c, r, cmd, base, args, argc);
     } else if (cmd->flags & CMD_MULTI) {

@@ -25,6 +25,8 @@ void router_lookup(struct worker *w, const char *key, size_t len, ring_node_t *o
 void router_unsupported(request_t *r, const char *name, size_t len, const char *why);
 /* At most max bytes of s into out (cap bytes), CR and LF as spaces. */
 void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max);
+/* Redis's "-ERR unknown command 'X', with args beginning with: ...". */
+void router_unknown(request_t *r, const char *base, const resp_arg_t *args, size_t argc);
 /* Handles one complete request of total bytes at the head of in; consumes
  * them whatever happens. r is already queued on c. */
 void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total);

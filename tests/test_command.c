@@ -65,12 +65,15 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "keys", "scan", "flushall", "flushdb", "multi", "exec", "watch", "subscribe",
+        "keys", "scan", "flushall", "flushdb", "watch", "subscribe",
         "cluster", "migrate", "move", "debug", "shutdown", "blpop", "wait",
     };
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
     assert_false(command_lookup("rename", 6)->flags & CMD_UNSUPPORTED);
+    static const char *const txn[] = {"multi", "exec", "discard"};
+    for (size_t i = 0; i < sizeof(txn) / sizeof(txn[0]); i++)
+        assert_true(command_lookup(txn[i], strlen(txn[i]))->flags & CMD_TXN);
 }
 
 static void t_arity(void **state)
