@@ -151,7 +151,11 @@ static void server_mark_down(server_t *s, const char *reason)
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : CONFIG_GET(cfg->reconnect_min_ms);
     if (s->backoff_ms > CONFIG_GET(cfg->reconnect_max_ms))
         s->backoff_ms = CONFIG_GET(cfg->reconnect_max_ms);
-    s->retry_at_ms = backend_now_ms() + (uint64_t)s->backoff_ms;
+    /* Requests are what retries: they try again at least every
+     * SERVER_RETRY_MAX_MS, so a pnode that is back is used within that,
+     * however long it was down, and at most that often while it is not. */
+    int wait = s->backoff_ms < SERVER_RETRY_MAX_MS ? s->backoff_ms : SERVER_RETRY_MAX_MS;
+    s->retry_at_ms = backend_now_ms() + (uint64_t)wait;
     snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }
 

@@ -21,6 +21,9 @@
 struct worker;
 struct evbuffer;
 
+/* The longest a down pnode's requests fail without a connect attempt. */
+#define SERVER_RETRY_MAX_MS 100
+
 typedef enum { BACKEND_IDLE = 0, BACKEND_CONNECTING, BACKEND_CONNECTED } backend_state_t;
 
 typedef struct backend {
