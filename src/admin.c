@@ -20,6 +20,7 @@
 #include "dbsize.h"
 #include "json.h"
 #include "log.h"
+#include "pinned.h"
 #include "procstat.h"
 #include "ring.h"
 #include "ringref.h"
@@ -197,6 +198,9 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"command\"", t.s.err_command);
     M("ringproxy_error_replies_total", NULL, NULL, "kind=\"pnode\"", t.s.err_pnode);
     M("ringproxy_client_connections", "Client connections open.", "gauge", "", t.clients);
+    M("ringproxy_dedicated_connections",
+      "Pnode connections dedicated to one client (blocking commands, WATCH).", "gauge", "",
+      pinned_count());
     M("ringproxy_clients_accepted_total", "Client connections accepted.", "counter", "",
       t.s.clients_accepted);
     M("ringproxy_clients_rejected_total", "Clients refused by max-clients.", "counter", "",

@@ -84,6 +84,7 @@ server_t *server_new(worker_t *w, const char *name)
         s->conns[i].server = s;
         TAILQ_INIT(&s->conns[i].inflight);
     }
+    TAILQ_INIT(&s->dedicated);
     server_resolve(s);
     return s;
 }
@@ -124,6 +125,14 @@ void server_free(server_t *s)
         backend_close(&s->conns[i]);
         backend_fail_all(&s->conns[i], "proxy shutting down");
     }
+    /* Their clients still hold them: closed, and told the server is gone. */
+    backend_t *d;
+    while ((d = TAILQ_FIRST(&s->dedicated)) != NULL) {
+        TAILQ_REMOVE(&s->dedicated, d, dlink);
+        backend_close(d);
+        backend_fail_all(d, "no longer in the ring");
+        d->server = NULL;
+    }
     free(s->conns);
     free(s->name);
     free(s->tls_host);
@@ -133,8 +142,11 @@ void server_free(server_t *s)
 size_t server_inflight(const server_t *s)
 {
     size_t n = 0;
+    const backend_t *d;
     for (int i = 0; i < s->nconns; i++)
         n += s->conns[i].ninflight;
+    TAILQ_FOREACH(d, &s->dedicated, dlink)
+        n += d->ninflight;
     return n;
 }
 
@@ -304,7 +316,9 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
 
     if (what == CONN_CONNECTED) {
         b->state = BACKEND_CONNECTED;
-        conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
+        /* A client's blocking command may wait as long as it asked. */
+        if (!b->dedicated)
+            conn_set_read_timeout(conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
         return;
     }
     if (what == CONN_TIMEOUT) {
@@ -426,4 +440,73 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
     r->sent_us = backend_now_us();
     evbuffer_remove_buffer(src, b->conn->out, len);
     conn_flush_soon(b->conn);
+}
+
+backend_t *backend_dedicated_new(server_t *s, request_t *r)
+{
+    const char *why = s->addrlen == 0 ? s->addr_err : s->reason;
+    backend_t *b = NULL;
+    if (s->addrlen != 0 && !(s->down && backend_now_ms() < s->retry_at_ms)) {
+        b = calloc(1, sizeof(*b));
+        if (b == NULL) {
+            request_error(r, "ERR out of memory");
+            return NULL;
+        }
+        b->server = s;
+        b->dedicated = 1;
+        TAILQ_INIT(&b->inflight);
+        if (backend_connect(b) == 0) {
+            TAILQ_INSERT_TAIL(&s->dedicated, b, dlink);
+            return b;
+        }
+        free(b);
+    }
+    STAT_INC(s->worker->stats.err_unavailable);
+    STAT_INC(s->st->errors);
+    request_error(r, "ERR pnode %s unavailable: %s", s->name, why);
+    return NULL;
+}
+
+int backend_dedicated_alive(const backend_t *b)
+{
+    return b->state != BACKEND_IDLE;
+}
+
+void backend_dedicated_send(backend_t *b, request_t *r, struct evbuffer *src, size_t len)
+{
+    server_t *s = b->server;
+    if (!backend_dedicated_alive(b)) {
+        evbuffer_drain(src, len);
+        if (s == NULL) {
+            request_error(r, "ERR pnode unavailable: no longer in the ring");
+            return;
+        }
+        STAT_INC(s->worker->stats.err_unavailable);
+        STAT_INC(s->st->errors);
+        request_error(r, "ERR pnode %s unavailable: its connection for this client was lost",
+                      s->name);
+        return;
+    }
+    STAT_INC(s->st->requests);
+    TAILQ_INSERT_TAIL(&b->inflight, r, bq);
+    b->ninflight++;
+    STAT_INC(s->st->inflight);
+    r->sent_us = backend_now_us();
+    evbuffer_remove_buffer(src, b->conn->out, len);
+    conn_flush_soon(b->conn);
+}
+
+void backend_dedicated_free(backend_t *b)
+{
+    if (b->server != NULL) {
+        TAILQ_REMOVE(&b->server->dedicated, b, dlink);
+        backend_close(b);
+        backend_fail_all(b, "its client went away");
+        server_t *s = b->server;
+        free(b);
+        /* Last: a retiring server is freed here once drained. */
+        worker_server_drained(s->worker, s);
+        return;
+    }
+    free(b);
 }

@@ -27,7 +27,8 @@ struct evbuffer;
 typedef enum { BACKEND_IDLE = 0, BACKEND_CONNECTING, BACKEND_CONNECTED } backend_state_t;
 
 typedef struct backend {
-    struct server *server;
+    TAILQ_ENTRY(backend) dlink; /* a dedicated one: in its server's list */
+    struct server *server;      /* NULL: a dedicated one whose server left */
     conn_t *conn;
     backend_state_t state;
     struct request_queue inflight;
@@ -36,7 +37,10 @@ typedef struct backend {
     int authing;        /* the AUTH sent on connect awaits its reply */
     int answered;       /* a reply came on this connection */
     uint64_t dropped;   /* bytes dropped so far of a reply over the hard limit */
+    int dedicated;      /* one client's (pinned.c): no reconnect, no read timeout */
 } backend_t;
+
+TAILQ_HEAD(backend_list, backend);
 
 typedef struct server {
     TAILQ_ENTRY(server) link;
@@ -54,6 +58,7 @@ typedef struct server {
     int backoff_ms;
     char reason[128];
     int retiring;               /* no longer in the ring: free when drained */
+    struct backend_list dedicated; /* one client's connections each */
     stats_pnode_slot_t *st;     /* this worker's counters for the pnode */
 } server_t;
 
@@ -66,5 +71,16 @@ void server_connect(server_t *s);
 size_t server_inflight(const server_t *s);
 /* Sends r, whose bytes are the next len bytes of src (moved), to s. */
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len);
+
+/* A connection to s for one client's requests only (blocking commands,
+ * WATCH): opened now, never reopened, no server timeout. NULL with the
+ * error made on r when s is down or out of memory. */
+backend_t *backend_dedicated_new(server_t *s, request_t *r);
+/* 1 while b can still carry requests. */
+int backend_dedicated_alive(const backend_t *b);
+/* As server_send, on b; a closed b fails r. */
+void backend_dedicated_send(backend_t *b, request_t *r, struct evbuffer *src, size_t len);
+/* Closes b; a request in flight on it gets an error. */
+void backend_dedicated_free(backend_t *b);
 
 #endif

@@ -17,6 +17,7 @@
 #include "client.h"
 #include "clientcmd.h"
 #include "log.h"
+#include "pinned.h"
 #include "router.h"
 #include "txn.h"
 #include "worker.h"
@@ -211,6 +212,7 @@ void client_free(client_t *c)
     resp_parser_free(&c->parser);
     clientcmd_free(c);
     txn_reset(c);
+    pinned_free_all(c);
     worker_client_gone(c->worker);
     free(c);
 }

@@ -36,6 +36,7 @@ typedef struct client {
     char *name;     /* CLIENT SETNAME; NULL = none */
     uint64_t created_ms; /* for CLIENT INFO's age */
     struct txn *txn; /* inside MULTI: the block queued so far */
+    struct pinned *pinned; /* its dedicated pnode connections (pinned.c) */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

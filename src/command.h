@@ -17,7 +17,8 @@
 #define CMD_SORT        0x10 /* SORT's options name keys: STORE's destination,
                               * and BY/GET patterns that read other keys */
 #define CMD_NOAUTH      0x20 /* allowed before AUTH when requirepass is set */
-#define CMD_TXN         0x400 /* MULTI, EXEC, DISCARD: txn.c */
+#define CMD_TXN         0x400 /* MULTI, EXEC, DISCARD, WATCH, UNWATCH: txn.c */
+#define CMD_BLOCK       0x800 /* may block: on a dedicated connection (pinned.c) */
 
 typedef struct command {
     const char *name;  /* lower case */

@@ -338,7 +338,7 @@ static void proxycmd_time(request_t *r)
 static void proxycmd_reset(client_t *c, request_t *r)
 {
     clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
-    txn_reset(c);
+    txn_client_reset(c);
     c->authed = !auth_enabled(c->worker->cfg->requirepass);
     evbuffer_add(r->reply, "+RESET\r\n", 8);
     request_done(r);

@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "multikey.h"
+#include "pinned.h"
 #include "proxycmd.h"
 #include "router.h"
 #include "routing_key.h"
@@ -79,8 +80,16 @@ static size_t router_error_span(const resp_arg_t *args, size_t argc)
     return need;
 }
 
-/* Serializes an inline request as a multibulk for the backend. */
-static void router_forward_inline(server_t *s, request_t *r, const char *base,
+void router_send(client_t *c, server_t *s, request_t *r, struct evbuffer *src, size_t len)
+{
+    pinned_t *p;
+    if (c->pinned != NULL && (p = pinned_find(c, s)) != NULL)
+        pinned_send(p, r, src, len);
+    else
+        server_send(s, r, src, len);
+}
+
+void router_send_inline(client_t *c, server_t *s, request_t *r, const char *base,
                                   const resp_arg_t *args, size_t argc)
 {
     struct evbuffer *scratch = r->worker->scratch;
@@ -90,7 +99,7 @@ static void router_forward_inline(server_t *s, request_t *r, const char *base,
         evbuffer_add(scratch, base + args[i].off, args[i].len);
         evbuffer_add(scratch, "\r\n", 2);
     }
-    server_send(s, r, scratch, evbuffer_get_length(scratch));
+    router_send(c, s, r, scratch, evbuffer_get_length(scratch));
 }
 
 /* Returns 1 when the request's bytes went to a backend, 0 when it was
@@ -132,11 +141,13 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         return 0;
     }
     server_t *s = w->map[node.pnode];
+    if ((cmd->flags & CMD_BLOCK) && pinned_open(c, r, s) == NULL)
+        return 0;
     if (c->parser.is_inline) {
-        router_forward_inline(s, r, base, args, argc);
+        router_send_inline(c, s, r, base, args, argc);
         return 0;
     }
-    server_send(s, r, in, total);
+    router_send(c, s, r, in, total);
     return 1;
 }
 
@@ -189,7 +200,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
     } else if (cmd->flags & CMD_TXN) {
-        txn_command(c, r, cmd);
+        if (txn_command(c, r, cmd, base, args, argc, in, total))
+            return;
     } else if (cmd->flags & CMD_PROXY) {
         proxycmd_handle(c, r, cmd, base, args, argc);
     } else if (cmd->flags & CMD_MULTI) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "backend.h"
 #include "client.h"
 #include "config.h"
 #include "request.h"
@@ -27,6 +28,13 @@ void router_unsupported(request_t *r, const char *name, size_t len, const char *
 void router_printable(char *out, size_t cap, const char *s, size_t len, size_t max);
 /* Redis's "-ERR unknown command 'X', with args beginning with: ...". */
 void router_unknown(request_t *r, const char *base, const resp_arg_t *args, size_t argc);
+/* Sends r (the next len bytes of src, moved) to s: on c's dedicated
+ * connection to s if it has one (pinned.h), so that its requests there
+ * keep their order, else on a shared one. */
+void router_send(client_t *c, server_t *s, request_t *r, struct evbuffer *src, size_t len);
+/* As router_send, for an inline request: sent as a multibulk. */
+void router_send_inline(client_t *c, server_t *s, request_t *r, const char *base,
+                        const resp_arg_t *args, size_t argc);
 /* Handles one complete request of total bytes at the head of in; consumes
  * them whatever happens. r is already queued on c. */
 void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total);

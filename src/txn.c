@@ -9,6 +9,7 @@
 
 #include <event2/buffer.h>
 
+#include "pinned.h"
 #include "proxycmd.h"
 #include "router.h"
 #include "txn.h"
@@ -108,7 +109,7 @@ int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *
     size_t keys[TXN_MAX_KEYS];
     long nkeys = 0;
 
-    if (cmd != NULL && (cmd->flags & CMD_TXN))
+    if (cmd != NULL && (cmd->flags & CMD_TXN) && strcmp(cmd->name, "unwatch") != 0)
         return 0;
     if (cmd != NULL && (strcmp(cmd->name, "quit") == 0 || strcmp(cmd->name, "reset") == 0))
         return 0;
@@ -135,11 +136,11 @@ int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *
         router_unsupported(r, base + args[0].off, args[0].len, "");
         goto refused;
     }
-    if (cmd->flags & CMD_PROXY) {
+    if (cmd->flags & (CMD_PROXY | CMD_TXN)) {
         /* These answer the same from the pnode; the others are about the
          * client's connection to the proxy, which the pnode cannot do. */
         if (strcmp(cmd->name, "ping") != 0 && strcmp(cmd->name, "echo") != 0 &&
-            strcmp(cmd->name, "time") != 0) {
+            strcmp(cmd->name, "time") != 0 && strcmp(cmd->name, "unwatch") != 0) {
             router_unsupported(r, base + args[0].off, args[0].len, " inside MULTI");
             goto refused;
         }
@@ -182,19 +183,27 @@ out:
     return 1;
 }
 
-/* The block's pnode: every key on one vnode, writable if the block
- * writes; NULL with the error made on r otherwise. */
-static server_t *txn_target(worker_t *w, struct txn *t, request_t *r)
+static const char txn_crossslot[] = "CROSSSLOT Keys in request don't hash to the same vnode";
+
+/* The block's pnode: every key on one vnode (*vnode), writable if the
+ * block writes; NULL with the error made on r otherwise. A keyless block
+ * goes to the first pnode (vnode is then UINT32_MAX). */
+static server_t *txn_target(worker_t *w, struct txn *t, request_t *r, uint32_t *vnode)
 {
     ring_node_t node, other;
-    if (t->nkeys == 0)
-        return w->nmap > 0 ? w->map[0] : NULL;
+    *vnode = UINT32_MAX;
+    if (t->nkeys == 0) {
+        if (w->nmap > 0)
+            return w->map[0];
+        request_error(r, "ERR the ring has no pnode");
+        return NULL;
+    }
     const char *b = (const char *)evbuffer_pullup(t->block, -1);
     router_lookup(w, b + t->keys[0].off, t->keys[0].len, &node);
     for (size_t i = 1; i < t->nkeys; i++) {
         router_lookup(w, b + t->keys[i].off, t->keys[i].len, &other);
         if (other.vnode != node.vnode) {
-            request_error(r, "CROSSSLOT Keys in request don't hash to the same vnode");
+            request_error(r, txn_crossslot);
             return NULL;
         }
     }
@@ -203,45 +212,121 @@ static server_t *txn_target(worker_t *w, struct txn *t, request_t *r)
         request_error(r, "READONLY vnode %u is read-only (resharding)", node.vnode);
         return NULL;
     }
+    *vnode = node.vnode;
     return w->map[node.pnode];
+}
+
+/* Sends MULTI, the block and EXEC to s, on c's WATCH connection wp when
+ * it watches. The pnode's +OK and +QUEUED replies are consumed before
+ * EXEC's, which is r's. */
+static void txn_send(client_t *c, request_t *r, struct txn *t, server_t *s, pinned_t *wp)
+{
+    evbuffer_add(t->block, txn_exec_req, sizeof(txn_exec_req) - 1);
+    evbuffer_prepend(t->block, txn_multi_req, sizeof(txn_multi_req) - 1);
+    r->skip = t->nqueued + 1;
+    if (wp != NULL)
+        pinned_send(wp, r, t->block, evbuffer_get_length(t->block));
+    else
+        router_send(c, s, r, t->block, evbuffer_get_length(t->block));
 }
 
 static void txn_exec(client_t *c, request_t *r)
 {
     worker_t *w = c->worker;
     struct txn *t = c->txn;
+    uint32_t watched, vnode;
+    pinned_t *wp = pinned_watching(c, &watched);
     c->txn = NULL;
 
     if (t->aborted) {
         request_error(r, "EXECABORT Transaction discarded because of previous errors.");
-    } else if (t->nqueued == 0) {
+    } else if (t->nqueued == 0 && wp == NULL) {
         evbuffer_add(r->reply, "*0\r\n", 4);
         request_done(r);
+    } else if (wp != NULL && t->nkeys == 0) {
+        /* The pnode answers for the watched keys (nil if one changed). */
+        txn_send(c, r, t, pinned_server(wp), wp);
+        wp = NULL; /* EXEC ends the WATCH on the pnode */
     } else {
-        server_t *s = txn_target(w, t, r);
-        if (s != NULL) {
-            /* The pnode's +OK and +QUEUED replies are consumed before
-             * EXEC's, which is r's. */
-            evbuffer_add(t->block, txn_exec_req, sizeof(txn_exec_req) - 1);
-            evbuffer_prepend(t->block, txn_multi_req, sizeof(txn_multi_req) - 1);
-            r->skip = t->nqueued + 1;
-            server_send(s, r, t->block, evbuffer_get_length(t->block));
+        server_t *s = txn_target(w, t, r, &vnode);
+        if (s != NULL && wp != NULL && (vnode != watched || s != pinned_server(wp))) {
+            request_error(r, "%s as the WATCHed keys", txn_crossslot);
+        } else if (s != NULL) {
+            txn_send(c, r, t, s, wp);
+            wp = NULL;
         }
     }
+    /* A WATCH still on the pnode (EXEC not sent) is lifted there. */
+    pinned_end_watch(c, wp != NULL);
     txn_free(t);
 }
 
-void txn_command(client_t *c, request_t *r, const command_t *cmd)
+/* WATCH: every key on one vnode, the same as earlier WATCHes; sent on a
+ * connection of c's own, which EXEC will take too. */
+static int txn_watch(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
+                     size_t argc, struct evbuffer *in, size_t total)
 {
-    if (strcmp(cmd->name, "multi") == 0) {
+    worker_t *w = c->worker;
+    ring_node_t node, other;
+    uint32_t watched;
+
+    if (c->txn != NULL) {
+        request_error(r, "ERR WATCH inside MULTI is not allowed");
+        return 0;
+    }
+    router_lookup(w, base + args[1].off, args[1].len, &node);
+    for (size_t i = 2; i < argc; i++) {
+        router_lookup(w, base + args[i].off, args[i].len, &other);
+        if (other.vnode != node.vnode) {
+            request_error(r, txn_crossslot);
+            return 0;
+        }
+    }
+    server_t *s = w->map[node.pnode];
+    pinned_t *p = pinned_watching(c, &watched);
+    if (p != NULL && (watched != node.vnode || pinned_server(p) != s)) {
+        request_error(r, "%s as the WATCHed keys", txn_crossslot);
+        return 0;
+    }
+    if (p == NULL) {
+        p = pinned_open(c, r, s);
+        if (p == NULL)
+            return 0;
+        pinned_set_watch(p, node.vnode);
+    }
+    if (c->parser.is_inline) {
+        router_send_inline(c, s, r, base, args, argc);
+        return 0;
+    }
+    pinned_send(p, r, in, total);
+    return 1;
+}
+
+void txn_client_reset(client_t *c)
+{
+    txn_reset(c);
+    pinned_end_watch(c, 1);
+}
+
+int txn_command(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total)
+{
+    if (strcmp(cmd->name, "watch") == 0)
+        return txn_watch(c, r, base, args, argc, in, total);
+    if (strcmp(cmd->name, "unwatch") == 0) {
+        /* Inside MULTI it is queued (txn_queue); here it ends the WATCH. */
+        pinned_end_watch(c, 1);
+        evbuffer_add(r->reply, "+OK\r\n", 5);
+        request_done(r);
+    } else if (strcmp(cmd->name, "multi") == 0) {
         if (c->txn != NULL) {
             request_error(r, "ERR MULTI calls can not be nested");
-            return;
+            return 0;
         }
         c->txn = txn_new();
         if (c->txn == NULL) {
             request_error(r, "ERR out of memory");
-            return;
+            return 0;
         }
         evbuffer_add(r->reply, "+OK\r\n", 5);
         request_done(r);
@@ -253,10 +338,11 @@ void txn_command(client_t *c, request_t *r, const command_t *cmd)
     } else {
         if (c->txn == NULL) {
             request_error(r, "ERR DISCARD without MULTI");
-            return;
+            return 0;
         }
-        txn_reset(c);
+        txn_client_reset(c);
         evbuffer_add(r->reply, "+OK\r\n", 5);
         request_done(r);
     }
+    return 0;
 }

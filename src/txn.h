@@ -25,9 +25,14 @@ struct txn;
  * once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
 int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *in,
               size_t total);
-/* MULTI, EXEC, DISCARD (commands flagged CMD_TXN). */
-void txn_command(client_t *c, request_t *r, const command_t *cmd);
-/* Drops c's MULTI state, if any (RESET, a client that goes away). */
+/* MULTI, EXEC, DISCARD, WATCH, UNWATCH (commands flagged CMD_TXN), the
+ * request of total bytes at the head of in. Returns 1 when its bytes went
+ * to a pnode, 0 when they are still there. */
+int txn_command(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total);
+/* Drops c's MULTI state, if any (a client that goes away). */
 void txn_reset(client_t *c);
+/* RESET: MULTI and WATCH dropped. */
+void txn_client_reset(client_t *c);
 
 #endif

@@ -65,15 +65,19 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "keys", "scan", "flushall", "flushdb", "watch", "subscribe",
-        "cluster", "migrate", "move", "debug", "shutdown", "blpop", "wait",
+        "keys", "scan", "flushall", "flushdb", "subscribe",
+        "cluster", "migrate", "move", "debug", "shutdown", "wait",
     };
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
     assert_false(command_lookup("rename", 6)->flags & CMD_UNSUPPORTED);
-    static const char *const txn[] = {"multi", "exec", "discard"};
+    static const char *const txn[] = {"multi", "exec", "discard", "watch", "unwatch"};
     for (size_t i = 0; i < sizeof(txn) / sizeof(txn[0]); i++)
         assert_true(command_lookup(txn[i], strlen(txn[i]))->flags & CMD_TXN);
+    static const char *const blocking[] = {"blpop", "brpop", "blmove", "brpoplpush", "bzpopmin",
+                                           "bzpopmax", "blmpop", "bzmpop"};
+    for (size_t i = 0; i < sizeof(blocking) / sizeof(blocking[0]); i++)
+        assert_true(command_lookup(blocking[i], strlen(blocking[i]))->flags & CMD_BLOCK);
 }
 
 static void t_arity(void **state)

@@ -14,7 +14,6 @@ cluster = lazy(lambda: Cluster(n=2, vnodes=256))
 # Each with arguments a client would really send.
 UNSUPPORTED = [
     ("KEYS", "*"), ("SCAN", "0"), ("FLUSHALL",), ("FLUSHDB",),
-    ("WATCH", "k"), ("UNWATCH",),
     ("SUBSCRIBE", "ch"), ("PSUBSCRIBE", "ch*"), ("UNSUBSCRIBE",),
     ("PUNSUBSCRIBE",), ("PUBLISH", "ch", "m"), ("CLUSTER", "INFO"),
     ("CLUSTER", "SLOTS"), ("RANDOMKEY",), ("SWAPDB", "0", "1"),
