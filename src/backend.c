@@ -398,6 +398,17 @@ void server_connect(server_t *s)
     }
 }
 
+/* r, the next len bytes of src, goes out on b and awaits its reply. */
+static inline void backend_enqueue(backend_t *b, request_t *r, struct evbuffer *src, size_t len)
+{
+    TAILQ_INSERT_TAIL(&b->inflight, r, bq);
+    b->ninflight++;
+    STAT_INC(b->server->st->inflight);
+    r->sent_us = backend_now_us();
+    evbuffer_remove_buffer(src, b->conn->out, len);
+    conn_flush_soon(b->conn);
+}
+
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
 {
     backend_t *b = &s->conns[s->next];
@@ -434,12 +445,7 @@ void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
      * before the last reply restarted it, so it never fires early.) */
     if (b->ninflight == 0 && b->state == BACKEND_CONNECTED)
         conn_set_read_timeout(b->conn, CONFIG_GET(s->worker->cfg->server_timeout_ms));
-    TAILQ_INSERT_TAIL(&b->inflight, r, bq);
-    b->ninflight++;
-    STAT_INC(s->st->inflight);
-    r->sent_us = backend_now_us();
-    evbuffer_remove_buffer(src, b->conn->out, len);
-    conn_flush_soon(b->conn);
+    backend_enqueue(b, r, src, len);
 }
 
 backend_t *backend_dedicated_new(server_t *s, request_t *r)
@@ -488,12 +494,7 @@ void backend_dedicated_send(backend_t *b, request_t *r, struct evbuffer *src, si
         return;
     }
     STAT_INC(s->st->requests);
-    TAILQ_INSERT_TAIL(&b->inflight, r, bq);
-    b->ninflight++;
-    STAT_INC(s->st->inflight);
-    r->sent_us = backend_now_us();
-    evbuffer_remove_buffer(src, b->conn->out, len);
-    conn_flush_soon(b->conn);
+    backend_enqueue(b, r, src, len);
 }
 
 void backend_dedicated_free(backend_t *b)
