@@ -234,7 +234,7 @@ static void client_resume(client_t *c)
 
 void client_reply_head(client_t *c, request_t *r, struct evbuffer *src, size_t len)
 {
-    if (c->killed)
+    if (c->killed || r->silent)
         evbuffer_drain(src, len);
     else
         evbuffer_remove_buffer(src, c->conn->out, len);
@@ -250,7 +250,10 @@ void client_flush(client_t *c)
     if (c->killed)
         return; /* replies held are freed with c */
     while ((r = TAILQ_FIRST(&c->queue)) != NULL && r->done) {
-        evbuffer_add_buffer(c->conn->out, r->reply);
+        if (r->silent)
+            evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
+        else
+            evbuffer_add_buffer(c->conn->out, r->reply);
         c->held -= r->held;
         TAILQ_REMOVE(&c->queue, r, cq);
         c->nqueue--;
@@ -333,6 +336,10 @@ static void client_input(client_t *c)
                 break;
             }
             r->client = c;
+            if (c->reply_off | c->reply_skip) {
+                r->silent = 1;
+                c->reply_skip = 0;
+            }
             TAILQ_INSERT_TAIL(&c->queue, r, cq);
             c->nqueue++;
             router_dispatch(c, r, in, total);

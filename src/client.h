@@ -37,6 +37,8 @@ typedef struct client {
     uint64_t created_ms; /* for CLIENT INFO's age */
     struct txn *txn; /* inside MULTI: the block queued so far */
     struct pinned *pinned; /* its dedicated pnode connections (pinned.c) */
+    uint8_t reply_off;  /* CLIENT REPLY OFF */
+    uint8_t reply_skip; /* CLIENT REPLY SKIP: the next request gets no reply */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

@@ -201,19 +201,30 @@ static void clientcmd_onoff(CLIENTCMD_ARGS)
         request_error(r, "ERR syntax error");
 }
 
-/* CLIENT REPLY ON is a no-op; OFF and SKIP would need every reply path to
- * drop replies, which it does not. */
+/* CLIENT REPLY: requests made while replies are off (or the one after
+ * SKIP) are marked silent when they arrive; their replies are dropped in
+ * their turn (client.c). OFF and SKIP themselves get no reply, as in
+ * Redis; ON does. */
 static void clientcmd_reply(CLIENTCMD_ARGS)
 {
-    (void)c, (void)argc;
+    (void)argc;
     const char *v = base + args[2].off;
     size_t len = args[2].len;
-    if (proxycmd_is(v, len, "on"))
+    if (proxycmd_is(v, len, "on")) {
+        c->reply_off = 0;
+        r->silent = 0;
         clientcmd_ok(r);
-    else if (proxycmd_is(v, len, "off") || proxycmd_is(v, len, "skip"))
-        router_unsupported(r, "CLIENT", 6, " with REPLY OFF or SKIP");
-    else
+    } else if (proxycmd_is(v, len, "off")) {
+        c->reply_off = 1;
+        r->silent = 1;
+        request_done(r);
+    } else if (proxycmd_is(v, len, "skip")) {
+        c->reply_skip = !c->reply_off;
+        r->silent = 1;
+        request_done(r);
+    } else {
         request_error(r, "ERR syntax error");
+    }
 }
 
 static void clientcmd_getname(CLIENTCMD_ARGS)

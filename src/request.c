@@ -40,6 +40,7 @@ request_t *request_new(worker_t *w)
     r->held = 0;
     r->klass = STATS_OTHER;
     r->failed = 0;
+    r->silent = 0;
     r->done = 0;
     return r;
 }

@@ -35,6 +35,7 @@ struct request {
     uint64_t sent_us;          /* when it went to its pnode */
     uint8_t klass;             /* STATS_*, for counting by class and result */
     uint8_t failed;            /* its error reply has been counted */
+    uint8_t silent;            /* CLIENT REPLY OFF/SKIP: its reply is dropped */
     int done;
 };
 

@@ -122,7 +122,6 @@ def test_client_id_info_and_list():
     eq(ids, [ida, idb], "ids in CLIENT LIST")
     check(any("name=first " in ln for ln in lines), "a's name in CLIENT LIST: %r" % lines)
     assert_refused(a.call("CLIENT", "KILL", "ID", str(idb)), "CLIENT", "KILL")
-    assert_refused(a.call("CLIENT", "REPLY", "OFF"), "CLIENT", "REPLY OFF")
     eq(b.call("PING"), Status("PONG"), "b is still served")
     a.close()
     b.close()
