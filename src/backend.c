@@ -93,14 +93,19 @@ server_t *server_new(worker_t *w, const char *name)
  * write may already have been applied. */
 static void backend_fail_all(backend_t *b, const char *reason)
 {
+    server_t *s = b->server;
+    struct request_queue q = TAILQ_HEAD_INITIALIZER(q);
     request_t *r;
-    while ((r = TAILQ_FIRST(&b->inflight)) != NULL) {
-        TAILQ_REMOVE(&b->inflight, r, bq);
-        b->ninflight--;
-        STAT_DEC(b->server->st->inflight);
-        STAT_INC(b->server->st->errors);
-        STAT_INC(b->server->worker->stats.err_unavailable);
-        request_error(r, "ERR pnode %s unavailable: %s", b->server->name, reason);
+    /* Taken off b first: an error reply may run its client's next
+     * requests, which may free a dedicated b (pinned.c). */
+    TAILQ_CONCAT(&q, &b->inflight, bq);
+    b->ninflight = 0;
+    while ((r = TAILQ_FIRST(&q)) != NULL) {
+        TAILQ_REMOVE(&q, r, bq);
+        STAT_DEC(s->st->inflight);
+        STAT_INC(s->st->errors);
+        STAT_INC(s->worker->stats.err_unavailable);
+        request_error(r, "ERR pnode %s unavailable: %s", s->name, reason);
     }
 }
 
@@ -130,8 +135,12 @@ void server_free(server_t *s)
     while ((d = TAILQ_FIRST(&s->dedicated)) != NULL) {
         TAILQ_REMOVE(&s->dedicated, d, dlink);
         backend_close(d);
-        backend_fail_all(d, "no longer in the ring");
+        backend_t gone = { .server = s };
+        TAILQ_INIT(&gone.inflight);
+        TAILQ_CONCAT(&gone.inflight, &d->inflight, bq);
+        d->ninflight = 0;
         d->server = NULL;
+        backend_fail_all(&gone, "no longer in the ring");
     }
     free(s->conns);
     free(s->name);
@@ -303,9 +312,10 @@ static void backend_scan_replies(backend_t *b)
 static void backend_read_cb(conn_t *conn, void *arg)
 {
     backend_t *b = arg;
+    server_t *s = b->server; /* a dedicated b may be gone after the replies */
     backend_scan_replies(b);
     /* Last: a retiring server is freed here once drained. */
-    worker_server_drained(b->server->worker, b->server);
+    worker_server_drained(s->worker, s);
 }
 
 static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg)
@@ -338,8 +348,10 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
     }
     /* Closed on the requests it took without a word: down, with backoff,
      * rather than a new connection per request. An idle connection the
-     * server closed is only reopened. */
-    int failed = b->state == BACKEND_CONNECTING || (!b->answered && b->ninflight > 0);
+     * server closed is only reopened. (A dedicated one's blocking command
+     * gets no word until it is served: no sign of a bad pnode.) */
+    int failed = b->state == BACKEND_CONNECTING ||
+                 (!b->dedicated && !b->answered && b->ninflight > 0);
     backend_close(b);
     if (failed)
         server_mark_down(s, reason);
@@ -503,11 +515,6 @@ void backend_dedicated_free(backend_t *b)
         TAILQ_REMOVE(&b->server->dedicated, b, dlink);
         backend_close(b);
         backend_fail_all(b, "its client went away");
-        server_t *s = b->server;
-        free(b);
-        /* Last: a retiring server is freed here once drained. */
-        worker_server_drained(s->worker, s);
-        return;
     }
     free(b);
 }

@@ -15,6 +15,7 @@ struct pinned {
     pinned_t *next;
     backend_t *b;
     int watching;
+    int retired;    /* its pnode may still hold a WATCH: never used again */
     uint32_t vnode;
 };
 
@@ -32,20 +33,11 @@ static void pinned_free(pinned_t *p)
     free(p);
 }
 
-static void pinned_drop(client_t *c, pinned_t *p)
-{
-    pinned_t **pp = &c->pinned;
-    while (*pp != p)
-        pp = &(*pp)->next;
-    *pp = p->next;
-    pinned_free(p);
-}
-
 pinned_t *pinned_find(client_t *c, const server_t *s)
 {
     for (pinned_t **pp = &c->pinned; *pp != NULL; pp = &(*pp)->next) {
         pinned_t *p = *pp;
-        if (p->b->server != s)
+        if (p->b->server != s || p->retired)
             continue;
         /* A lost one is kept while watching, so that EXEC fails. */
         if (p->watching || backend_dedicated_alive(p->b))
@@ -126,7 +118,9 @@ void pinned_end_watch(client_t *c, int unwatch)
     /* No client: its reply is dropped when it comes. */
     request_t *r = request_new(c->worker);
     if (r == NULL) {
-        pinned_drop(c, p); /* closing drops the watch too */
+        /* Not freed here, where its own reply may be on the stack: left
+         * aside until the client goes, and a new one opened if needed. */
+        p->retired = 1;
         return;
     }
     evbuffer_add(c->worker->scratch, req, sizeof(req) - 1);

@@ -138,5 +138,32 @@ def test_a_client_gone_while_blocked_leaves_no_connection_and_pops_nothing():
     d.close()
 
 
+def test_a_lost_dedicated_connection_is_replaced():
+    cl = cluster()
+    flush(cl)
+    q = "{%s}lost" % cl.tag
+    c = cl.raw()
+    c.send(encode_all([("BLPOP", q, "0")]))
+    killed = 0
+
+    def kill_blocked():
+        nonlocal killed
+        for s in cl.servers:
+            sc = s.client()
+            for cli in sc.client_list():
+                if cli.get("cmd") == "blpop":
+                    killed += sc.client_kill_filter(_id=cli["id"])
+            sc.close()
+        return killed > 0
+    wait_until(kill_blocked, 5, "the blocked connection on its pnode")
+    r = c.reply()
+    check(isinstance(r, Err) and r.startswith("ERR pnode "), "BLPOP on a lost connection: %r" % (r,))
+    d = cl.client()
+    d.rpush(q, "x")
+    eq(c.call("BLPOP", q, "1"), [q.encode(), b"x"], "BLPOP on a new connection")
+    c.close()
+    d.close()
+
+
 if __name__ == "__main__":
     run(globals())

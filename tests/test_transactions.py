@@ -81,6 +81,20 @@ def test_the_issues_example_applies_once_as_redis():
     eq(got, [Status("OK"), Status("QUEUED"), Status("QUEUED"), [1, 2], b"2"], "replies")
 
 
+def test_inline_commands_as_redis():
+    cl = cluster()
+    k = "{%s}x" % cl.tag
+    got = []
+    for port in (cl.direct.port, cl.proxy.port):
+        flush(cl)
+        r = RawClient(port)
+        r.send(("WATCH %s\r\nMULTI\r\nINCR %s\r\nPING\r\nEXEC\r\nGET %s\r\n" % (k, k, k)).encode())
+        got.append(r.replies(6))
+        r.close()
+    eq(got[1], got[0], "inline WATCH, MULTI, EXEC")
+    eq(got[1][4], [1, Status("PONG")], "EXEC")
+
+
 def test_keys_on_several_vnodes_apply_nothing():
     cl = cluster()
     for tag in (cl.same_pnode, cl.other_pnode):
