@@ -15,8 +15,6 @@
 #include "txn.h"
 #include "worker.h"
 
-#define TXN_MAX_KEYS 256
-
 typedef struct txn_key {
     size_t off, len; /* in block */
 } txn_key_t;
@@ -106,7 +104,7 @@ int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *
     resp_parser_t *p = &c->parser;
     const resp_arg_t *args = p->args;
     size_t argc = p->nargs;
-    size_t keys[TXN_MAX_KEYS];
+    size_t *keys = NULL; /* room for every argument: no key goes unchecked */
     long nkeys = 0;
 
     if (cmd != NULL && (cmd->flags & CMD_TXN) && strcmp(cmd->name, "unwatch") != 0)
@@ -145,7 +143,12 @@ int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *
             goto refused;
         }
     } else {
-        nkeys = command_keys(cmd, base, args, argc, keys, TXN_MAX_KEYS);
+        keys = malloc(argc * sizeof(*keys));
+        if (keys == NULL) {
+            request_error(r, "ERR out of memory");
+            goto refused;
+        }
+        nkeys = command_keys(cmd, base, args, argc, keys, argc);
         if (nkeys == COMMAND_KEYS_PATTERN) {
             router_unsupported(r, base + args[0].off, args[0].len, " with BY or GET patterns");
             goto refused;
@@ -179,6 +182,7 @@ refused:
     /* Redis's error for the command, and EXEC will abort. */
     t->aborted = 1;
 out:
+    free(keys);
     evbuffer_drain(in, total);
     return 1;
 }

@@ -95,6 +95,25 @@ def test_inline_commands_as_redis():
     eq(got[1][4], [1, Status("PONG")], "EXEC")
 
 
+def test_multi_key_commands_in_a_block_as_redis():
+    cl = cluster()
+    t, o = cl.tag, cl.other_pnode
+    many = ["{%s}m%d" % (t, i) for i in range(300)]
+    got = same(cl, [("MULTI",), ("MSET",) + tuple(x for k in many for x in (k, "v")),
+                    ("MGET", many[0], many[-1]), ("DEL", many[1], many[2]), ("EXEC",)],
+               "MSET, MGET, DEL of one vnode in a block")
+    eq(got[4][1:], [[b"v", b"v"], 2], "EXEC")
+    # The 300th key on another vnode: the whole block is refused.
+    bad = many[:299] + ["{%s}m" % o]
+    r = cl.raw()
+    r.send(encode_all([("MULTI",), ("MSET",) + tuple(x for k in bad for x in (k, "w")), ("EXEC",)]))
+    assert_err(r.replies(3)[2], "CROSSSLOT Keys in request don't hash to the same vnode",
+               "a key past the 256th on another vnode")
+    eq(on_pnodes(cl, many[0]), [b"v" if s is cl.server_for(t) else None
+                                for s in cl.servers], "nothing applied")
+    r.close()
+
+
 def test_keys_on_several_vnodes_apply_nothing():
     cl = cluster()
     for tag in (cl.same_pnode, cl.other_pnode):
