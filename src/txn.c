@@ -75,27 +75,31 @@ static int txn_add_key(struct txn *t, size_t off, size_t len)
     return 0;
 }
 
-/* Appends the command to the block, its keys (indexes into args) as
- * slices of the block. */
+/* Appends the command to the block, its keys (indexes into args, in any
+ * order) as slices of the block. */
 static int txn_append(struct txn *t, const char *base, const resp_arg_t *args, size_t argc,
                       const size_t *keys, long nkeys)
 {
-    long k = 0;
-    if (evbuffer_add_printf(t->block, "*%zu\r\n", argc) < 0)
-        return -1;
+    size_t *off = malloc(argc * sizeof(*off));
+    int rc = -1;
+    if (off == NULL || evbuffer_add_printf(t->block, "*%zu\r\n", argc) < 0)
+        goto out;
     for (size_t i = 0; i < argc; i++) {
         if (evbuffer_add_printf(t->block, "$%zu\r\n", args[i].len) < 0)
-            return -1;
-        if (k < nkeys && keys[k] == i) {
-            if (txn_add_key(t, evbuffer_get_length(t->block), args[i].len) < 0)
-                return -1;
-            k++;
-        }
+            goto out;
+        off[i] = evbuffer_get_length(t->block);
         if (evbuffer_add(t->block, base + args[i].off, args[i].len) < 0 ||
             evbuffer_add(t->block, "\r\n", 2) < 0)
-            return -1;
+            goto out;
     }
-    return 0;
+    for (long k = 0; k < nkeys; k++) {
+        if (txn_add_key(t, off[keys[k]], args[keys[k]].len) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(off);
+    return rc;
 }
 
 int txn_queue(client_t *c, request_t *r, const command_t *cmd, struct evbuffer *in, size_t total)
