@@ -189,6 +189,25 @@ def test_empty_block_and_proxy_answered_commands_as_redis():
     eq(got[2], [Status("PONG")], "PING block")
 
 
+def test_commands_about_the_proxy_connection_abort_the_block():
+    # CLIENT, INFO, SELECT... are answered by the proxy, not the pnode: they
+    # cannot run inside the pnode's EXEC, so queueing them is refused.
+    cl = cluster()
+    flush(cl)
+    k = "{%s}x" % cl.tag
+    r = cl.raw()
+    r.send(encode_all([("MULTI",), ("SET", k, "1"), ("CLIENT", "SETNAME", "n"), ("INFO",),
+                       ("EXEC",), ("CLIENT", "GETNAME")]))
+    got = r.replies(6)
+    eq(got[2:4], [Err("ERR command 'CLIENT' is not supported by ringproxy inside MULTI"),
+                  Err("ERR command 'INFO' is not supported by ringproxy inside MULTI")],
+       "refused while queueing")
+    eq(got[4], Err("EXECABORT Transaction discarded because of previous errors."), "EXEC")
+    eq(got[5], None, "the name was not set")
+    eq(on_pnodes(cl, k), [None, None], "nothing applied")
+    r.close()
+
+
 def test_pipelined_commands_after_exec_keep_their_order():
     cl = cluster()
     k, y = "{%s}x" % cl.tag, "{%s}y" % cl.tag
