@@ -190,6 +190,18 @@ def test_backend_password():
     eq(proxy.stop(), 0, "proxy exit status")
 
 
+def test_dedicated_connections_authenticate_too():
+    # WATCH and blocking commands take connections of their own (pinned.c).
+    servers, ring, proxy = pass_proxy(BACKEND_PASS, threads=1)
+    c = proxy.raw()
+    c.call("RPUSH", "bd:q", "x")
+    eq(c.call("WATCH", "bd:w"), Status("OK"), "WATCH on an AUTHed dedicated connection")
+    c.send(encode_all([("MULTI",), ("SET", "bd:w", "1"), ("EXEC",)]))
+    eq(c.replies(3)[2], [Status("OK")], "EXEC on it")
+    eq(c.call("BLPOP", "bd:q", "1"), [b"bd:q", b"x"], "BLPOP on an AUTHed dedicated connection")
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
 def test_backend_password_wrong():
     servers, ring, proxy = pass_proxy("not-it", threads=1)
     c = proxy.raw()
