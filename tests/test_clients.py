@@ -86,16 +86,22 @@ def test_python_redis_pipelines():
     c.close()
 
 
-def test_python_redis_transaction_is_refused_cleanly():
+def test_python_redis_transaction_on_one_pnode_and_refused_across():
     cl = cluster()
     c = cl.client()
+    k = cl.pnode_keys("pytx:", 1)
+    one, other = [ks[0] for ks in k.values()][:2]
     pipe = c.pipeline(transaction=True)
-    pipe.set("pytx:a", 1)
+    pipe.set(one, 1).incr(one)
+    eq(pipe.execute(), [True, 2], "a MULTI/EXEC pipeline on one key")
+    pipe = c.pipeline(transaction=True)
+    pipe.set(one, 5).set(other, 5)
     try:
         pipe.execute()
-        raise AssertionError("a MULTI/EXEC pipeline succeeded through the proxy")
+        raise AssertionError("a MULTI/EXEC pipeline over two pnodes succeeded")
     except redis.ResponseError as e:
-        check("not supported by ringproxy" in str(e), "transaction error: %r" % str(e))
+        check(str(e).startswith("CROSSSLOT"), "transaction error: %r" % str(e))
+    eq(c.mget([one, other]), [b"2", None], "nothing of the refused block applied")
     eq(c.ping(), True, "PING after the refused transaction")
     c.close()
 
