@@ -90,7 +90,7 @@ void router_send(client_t *c, server_t *s, request_t *r, struct evbuffer *src, s
 }
 
 void router_send_inline(client_t *c, server_t *s, request_t *r, const char *base,
-                                  const resp_arg_t *args, size_t argc)
+                        const resp_arg_t *args, size_t argc)
 {
     struct evbuffer *scratch = r->worker->scratch;
     evbuffer_add_printf(scratch, "*%zu\r\n", argc);
