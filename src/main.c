@@ -23,6 +23,7 @@
 #include <event2/util.h>
 
 #include "admin.h"
+#include "command.h"
 #include "config.h"
 #include "log.h"
 #include "proxy.h"
@@ -220,7 +221,9 @@ static int main_args(int argc, char **argv, proxy_t *p, int *check, char *err, s
             return -1;
         }
     }
-    return config_validate(cfg, err);
+    if (config_validate(cfg, err) < 0)
+        return -1;
+    return command_disable_list(cfg->disable_commands, 1, err, errlen);
 }
 
 /* The TLS listener takes the plain listener's host. */

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "clientcmd.h"
 #include "config.h"
+#include "fanout.h"
 #include "info.h"
 #include "proxycmd.h"
 #include "ring.h"
@@ -347,7 +348,9 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
 {
     const char *name = cmd->name;
 
-    if (strcmp(name, "ping") == 0) {
+    if (cmd->flags & CMD_FANOUT) {
+        fanout_handle(c, r, cmd, base, args, argc);
+    } else if (strcmp(name, "ping") == 0) {
         if (argc > 2) {
             request_error(r, "ERR wrong number of arguments for 'ping' command");
             return;

@@ -16,6 +16,8 @@
 #include "worker.h"
 
 #define ROUTER_MAX_KEYS 256
+/* Redis Cluster's CROSSSLOT, with the ring's unit of placement. */
+#define ROUTER_CROSSVNODE "CROSSSLOT Keys in request don't hash to the same vnode"
 
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
 {
@@ -110,18 +112,30 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         request_error(r, "ERR numkeys is not an integer or out of range");
         return 0;
     }
-    if (nkeys == 0) {
+    if (command_blocks(cmd, base, args, argc)) {
+        router_unsupported(r, base + args[0].off, args[0].len, " with BLOCK");
+        return 0;
+    }
+    if (nkeys == 0 && !command_keyless_ok(cmd, base, args, argc)) {
         router_unsupported(r, base + args[0].off, args[0].len, " without keys");
         return 0;
     }
-    router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
+    if (nkeys == 0) {
+        /* The pnode a keyless script or function runs on: the first in
+         * the ring's pnode list, the same for every worker and client. */
+        node.pnode = 0;
+        node.flags = 0;
+        node.vnode = 0;
+    } else {
+        router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
+    }
     int ro = node.flags & RING_VNODE_RO;
     uint32_t ro_vnode = node.vnode;
     for (long i = 1; i < nkeys; i++) {
         router_lookup(w, base + args[keys[i]].off, args[keys[i]].len, &other);
         if (other.vnode != node.vnode) {
-            router_unsupported(r, base + args[0].off, args[0].len,
-                               " when its keys are on different vnodes");
+            STAT_INC(w->stats.err_unsupported);
+            request_error(r, ROUTER_CROSSVNODE);
             return 0;
         }
     }
@@ -181,7 +195,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     } else if (!c->authed && !(cmd->flags & CMD_NOAUTH)) {
         request_error(r, "NOAUTH Authentication required.");
     } else if (cmd->flags & CMD_UNSUPPORTED) {
-        router_unsupported(r, base + args[0].off, args[0].len, "");
+        router_unsupported(r, base + args[0].off, args[0].len,
+                           (cmd->flags & CMD_DISABLED) ? " (disabled by disable-commands)" : "");
     } else if (!command_arity_ok(cmd, argc)) {
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);

@@ -1,0 +1,266 @@
+/*
+ * fanout.c - which merge a command takes, and the merges. Every merge but
+ * SCRIPT/FUNCTION KILL's answers the first pnode error it finds, so a
+ * command any pnode refused is never reported as done.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "fanout.h"
+#include "multikey.h"
+#include "proxycmd.h"
+#include "router.h"
+#include "scan.h"
+#include "worker.h"
+
+typedef enum {
+    FANOUT_SUM,    /* integers added: DBSIZE */
+    FANOUT_MIN,    /* the least integer: WAIT, LASTSAVE */
+    FANOUT_SAME,   /* the reply when all are equal: FLUSHALL, SCRIPT LOAD... */
+    FANOUT_CONCAT, /* arrays joined: KEYS */
+    FANOUT_AND,    /* arrays of 0/1, element-wise least: SCRIPT EXISTS */
+    FANOUT_ANY_OK, /* +OK if any pnode says so: SCRIPT KILL, FUNCTION KILL */
+    FANOUT_RANDOM, /* a random non-nil reply: RANDOMKEY */
+} fanout_kind_t;
+
+static const fanout_kind_t fanout_kinds[] = {
+    FANOUT_SUM, FANOUT_MIN, FANOUT_SAME, FANOUT_CONCAT, FANOUT_AND, FANOUT_ANY_OK, FANOUT_RANDOM,
+};
+
+#define FANOUT_DISAGREE "-ERR the pnodes' replies differ (ask each pnode directly)\r\n"
+#define FANOUT_BAD "-ERR unexpected reply from a pnode\r\n"
+
+void fanout_encode(struct evbuffer *out, const char *base, const resp_arg_t *args, size_t from,
+                   size_t argc)
+{
+    for (size_t i = from; i < argc; i++)
+        proxycmd_bulk(out, base + args[i].off, args[i].len);
+}
+
+static const char *fanout_reply(request_t *part, size_t *len)
+{
+    *len = evbuffer_get_length(part->reply);
+    return (const char *)evbuffer_pullup(part->reply, -1);
+}
+
+/* The elements of the array reply s (len bytes): their count and where
+ * they start; -1 when it is not an array. */
+static int fanout_array(const char *s, size_t len, long long *n, const char **elems)
+{
+    const char *nl = len > 0 && s[0] == '*' ? memchr(s, '\n', len) : NULL;
+    if (nl == NULL)
+        return -1;
+    *n = strtoll(s + 1, NULL, 10);
+    *elems = nl + 1;
+    return *n < 0 ? -1 : 0;
+}
+
+static int fanout_integers(request_t *r, request_t *const *parts, size_t nparts, int min)
+{
+    long long acc = 0;
+    for (size_t p = 0; p < nparts; p++) {
+        size_t len;
+        long long v;
+        const char *s = fanout_reply(parts[p], &len);
+        if (multikey_integer(s, len, &v) < 0)
+            return -1;
+        acc = p == 0 ? v : min ? (v < acc ? v : acc) : acc + v;
+    }
+    evbuffer_add_printf(r->reply, ":%lld\r\n", acc);
+    return 0;
+}
+
+static int fanout_same(request_t *r, request_t *const *parts, size_t nparts)
+{
+    size_t len0, len;
+    const char *s0 = fanout_reply(parts[0], &len0);
+    for (size_t p = 1; p < nparts; p++) {
+        const char *s = fanout_reply(parts[p], &len);
+        if (len != len0 || memcmp(s, s0, len) != 0) {
+            evbuffer_add(r->reply, FANOUT_DISAGREE, sizeof(FANOUT_DISAGREE) - 1);
+            return 0;
+        }
+    }
+    evbuffer_add(r->reply, s0, len0);
+    return 0;
+}
+
+static int fanout_concat(request_t *r, request_t *const *parts, size_t nparts)
+{
+    long long total = 0, n;
+    const char *elems;
+    for (size_t p = 0; p < nparts; p++) {
+        size_t len;
+        const char *s = fanout_reply(parts[p], &len);
+        if (fanout_array(s, len, &n, &elems) < 0)
+            return -1;
+        total += n;
+    }
+    evbuffer_add_printf(r->reply, "*%lld\r\n", total);
+    for (size_t p = 0; p < nparts; p++) {
+        size_t len;
+        const char *s = fanout_reply(parts[p], &len);
+        fanout_array(s, len, &n, &elems);
+        evbuffer_add(r->reply, elems, len - (size_t)(elems - s));
+    }
+    return 0;
+}
+
+/* SCRIPT EXISTS: a script exists only where every pnode has it. */
+static int fanout_and(request_t *r, request_t *const *parts, size_t nparts)
+{
+    long long n0, n;
+    const char *e0, *e;
+    size_t len0, len;
+    const char *s0 = fanout_reply(parts[0], &len0);
+    if (fanout_array(s0, len0, &n0, &e0) < 0)
+        return -1;
+    char *all = malloc((size_t)n0 + 1);
+    if (all == NULL)
+        return -1;
+    memset(all, 1, (size_t)n0 + 1);
+    for (size_t p = 0; p < nparts; p++) {
+        const char *s = fanout_reply(parts[p], &len);
+        if (fanout_array(s, len, &n, &e) < 0 || n != n0) {
+            free(all);
+            return -1;
+        }
+        for (long long i = 0; i < n; i++) {
+            size_t el = resp_reply_len(e, len - (size_t)(e - s));
+            long long v;
+            if (el == 0 || multikey_integer(e, el, &v) < 0) {
+                free(all);
+                return -1;
+            }
+            all[i] &= v != 0;
+            e += el;
+        }
+    }
+    evbuffer_add_printf(r->reply, "*%lld\r\n", n0);
+    for (long long i = 0; i < n0; i++)
+        evbuffer_add_printf(r->reply, ":%d\r\n", all[i]);
+    free(all);
+    return 0;
+}
+
+/* RANDOMKEY: each pnode's random key, and one of those at random, so a
+ * pnode without keys is never the one asked. */
+static int fanout_random(request_t *r, request_t *const *parts, size_t nparts)
+{
+    size_t found = 0, pick = 0, len;
+    for (size_t p = 0; p < nparts; p++) {
+        const char *s = fanout_reply(parts[p], &len);
+        if (len > 0 && s[0] == '$' && s[1] != '-' && random() % (long)++found == 0)
+            pick = p;
+    }
+    if (found == 0) {
+        evbuffer_add(r->reply, "$-1\r\n", 5);
+        return 0;
+    }
+    const char *s = fanout_reply(parts[pick], &len);
+    evbuffer_add(r->reply, s, len);
+    return 0;
+}
+
+static void fanout_merge(request_t *r, request_t *const *parts, size_t nparts, void *arg)
+{
+    fanout_kind_t kind = *(const fanout_kind_t *)arg;
+    int rc = 0;
+    for (size_t p = 0; p < nparts; p++) {
+        size_t len;
+        const char *s = fanout_reply(parts[p], &len);
+        if (kind == FANOUT_ANY_OK && len == 5 && memcmp(s, "+OK\r\n", 5) == 0) {
+            evbuffer_add(r->reply, s, len);
+            return;
+        }
+    }
+    for (size_t p = 0; p < nparts; p++) {
+        size_t len;
+        const char *s = fanout_reply(parts[p], &len);
+        if (len > 0 && s[0] == '-') {
+            request_failed(r);
+            evbuffer_add(r->reply, s, len);
+            return;
+        }
+    }
+    switch (kind) {
+    case FANOUT_SUM:
+    case FANOUT_MIN:
+        rc = fanout_integers(r, parts, nparts, kind == FANOUT_MIN);
+        break;
+    case FANOUT_SAME:
+    case FANOUT_ANY_OK:
+        rc = fanout_same(r, parts, nparts);
+        break;
+    case FANOUT_CONCAT:
+        rc = fanout_concat(r, parts, nparts);
+        break;
+    case FANOUT_AND:
+        rc = fanout_and(r, parts, nparts);
+        break;
+    case FANOUT_RANDOM:
+        rc = fanout_random(r, parts, nparts);
+        break;
+    }
+    if (rc < 0) {
+        evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
+        evbuffer_add(r->reply, FANOUT_BAD, sizeof(FANOUT_BAD) - 1);
+    }
+}
+
+static fanout_kind_t fanout_kind(const command_t *cmd, const char *base, const resp_arg_t *args,
+                                 size_t argc)
+{
+    const char *sub = argc > 1 ? base + args[1].off : "";
+    size_t len = argc > 1 ? args[1].len : 0;
+    if (strcmp(cmd->name, "dbsize") == 0)
+        return FANOUT_SUM;
+    if (strcmp(cmd->name, "wait") == 0 || strcmp(cmd->name, "lastsave") == 0)
+        return FANOUT_MIN;
+    if (strcmp(cmd->name, "keys") == 0)
+        return FANOUT_CONCAT;
+    if (strcmp(cmd->name, "randomkey") == 0)
+        return FANOUT_RANDOM;
+    if (strcmp(cmd->name, "script") == 0 && proxycmd_is(sub, len, "exists"))
+        return FANOUT_AND;
+    if (proxycmd_is(sub, len, "kill"))
+        return FANOUT_ANY_OK;
+    return FANOUT_SAME;
+}
+
+/* WAIT n 0 waits for ever, holding a pnode connection other clients
+ * share: only a bounded WAIT, or one for no replica, is passed on. */
+static int fanout_wait_bounded(const char *base, const resp_arg_t *args)
+{
+    return !proxycmd_is(base + args[2].off, args[2].len, "0") ||
+           proxycmd_is(base + args[1].off, args[1].len, "0");
+}
+
+void fanout_handle(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                   const resp_arg_t *args, size_t argc)
+{
+    worker_t *w = c->worker;
+    if (strcmp(cmd->name, "scan") == 0) {
+        scan_handle(c, r, base, args, argc);
+        return;
+    }
+    if (strcmp(cmd->name, "wait") == 0 && !fanout_wait_bounded(base, args)) {
+        router_unsupported(r, base + args[0].off, args[0].len, " without a timeout");
+        return;
+    }
+    struct evbuffer *req = evbuffer_new();
+    if (req == NULL) {
+        request_error(r, "ERR out of memory");
+        return;
+    }
+    evbuffer_add_printf(req, "*%zu\r\n", argc);
+    fanout_encode(req, base, args, 0, argc);
+    size_t len = evbuffer_get_length(req);
+    fanout_kind_t kind = fanout_kind(cmd, base, args, argc);
+    if (multikey_fanout(w, r, (const char *)evbuffer_pullup(req, -1), len, fanout_merge,
+                        (void *)&fanout_kinds[kind], NULL) < 0)
+        request_error(r, "ERR out of memory");
+    evbuffer_free(req);
+}
