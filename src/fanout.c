@@ -19,6 +19,11 @@ typedef enum {
     FANOUT_SUM,    /* integers added: DBSIZE */
     FANOUT_MIN,    /* the least integer: WAIT, LASTSAVE */
     FANOUT_SAME,   /* the reply when all are equal: FLUSHALL, SCRIPT LOAD... */
+    FANOUT_SET,    /* the first pnode's reply when all are equal but for the
+                    * order of elements (hash order differs per process):
+                    * FUNCTION LIST, FUNCTION STATS */
+    FANOUT_FIRST,  /* the first pnode's reply: FUNCTION DUMP (its bytes
+                    * follow that order too) */
     FANOUT_CONCAT, /* arrays joined: KEYS */
     FANOUT_AND,    /* arrays of 0/1, element-wise least: SCRIPT EXISTS */
     FANOUT_ANY_OK, /* +OK if any pnode says so: SCRIPT KILL, FUNCTION KILL */
@@ -26,7 +31,7 @@ typedef enum {
 } fanout_kind_t;
 
 static const fanout_kind_t fanout_kinds[] = {
-    FANOUT_SUM, FANOUT_MIN, FANOUT_SAME, FANOUT_CONCAT, FANOUT_AND, FANOUT_ANY_OK, FANOUT_RANDOM,
+    FANOUT_SUM, FANOUT_MIN, FANOUT_SAME, FANOUT_SET, FANOUT_FIRST, FANOUT_CONCAT, FANOUT_AND, FANOUT_ANY_OK, FANOUT_RANDOM,
 };
 
 #define FANOUT_DISAGREE "-ERR the pnodes' replies differ (ask each pnode directly)\r\n"
@@ -85,6 +90,88 @@ static int fanout_same(request_t *r, request_t *const *parts, size_t nparts)
     }
     evbuffer_add(r->reply, s0, len0);
     return 0;
+}
+
+typedef struct fanout_elem {
+    char *s;
+    size_t len;
+} fanout_elem_t;
+
+static int fanout_elem_cmp(const void *a, const void *b)
+{
+    const fanout_elem_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The reply of len bytes at s with every array's elements sorted, at
+ * every depth, into out; returns the bytes of s it used, 0 if malformed. */
+static size_t fanout_canon(const char *s, size_t len, struct evbuffer *out)
+{
+    size_t n = resp_reply_len(s, len);
+    long long count;
+    const char *e;
+    if (n == 0 || fanout_array(s, n, &count, &e) < 0 || count == 0) {
+        evbuffer_add(out, s, n);
+        return n;
+    }
+    fanout_elem_t *el = calloc((size_t)count, sizeof(*el));
+    struct evbuffer *tmp = evbuffer_new();
+    size_t ok = el != NULL && tmp != NULL ? n : 0;
+    for (long long i = 0; ok && i < count; i++) {
+        size_t used = fanout_canon(e, n - (size_t)(e - s), tmp);
+        el[i].len = evbuffer_get_length(tmp);
+        el[i].s = malloc(el[i].len + 1);
+        if (used == 0 || el[i].s == NULL)
+            ok = 0;
+        else
+            evbuffer_remove(tmp, el[i].s, el[i].len);
+        e += used;
+    }
+    if (ok) {
+        qsort(el, (size_t)count, sizeof(*el), fanout_elem_cmp);
+        evbuffer_add_printf(out, "*%lld\r\n", count);
+        for (long long i = 0; i < count; i++)
+            evbuffer_add(out, el[i].s, el[i].len);
+    }
+    for (long long i = 0; el != NULL && i < count; i++)
+        free(el[i].s);
+    free(el);
+    if (tmp != NULL)
+        evbuffer_free(tmp);
+    return ok;
+}
+
+static int fanout_set(request_t *r, request_t *const *parts, size_t nparts)
+{
+    struct evbuffer *first = evbuffer_new(), *other = evbuffer_new();
+    int rc = -1, same = 1;
+    size_t len0, len;
+    const char *s0 = fanout_reply(parts[0], &len0);
+    if (first == NULL || other == NULL || fanout_canon(s0, len0, first) != len0)
+        goto out;
+    size_t clen = evbuffer_get_length(first);
+    const char *c0 = (const char *)evbuffer_pullup(first, -1);
+    for (size_t p = 1; p < nparts && same; p++) {
+        const char *s = fanout_reply(parts[p], &len);
+        evbuffer_drain(other, evbuffer_get_length(other));
+        if (fanout_canon(s, len, other) != len)
+            goto out;
+        same = evbuffer_get_length(other) == clen &&
+               memcmp(evbuffer_pullup(other, -1), c0, clen) == 0;
+    }
+    if (same)
+        evbuffer_add(r->reply, s0, len0);
+    else
+        evbuffer_add(r->reply, FANOUT_DISAGREE, sizeof(FANOUT_DISAGREE) - 1);
+    rc = 0;
+out:
+    if (first != NULL)
+        evbuffer_free(first);
+    if (other != NULL)
+        evbuffer_free(other);
+    return rc;
 }
 
 static int fanout_concat(request_t *r, request_t *const *parts, size_t nparts)
@@ -194,6 +281,15 @@ static void fanout_merge(request_t *r, request_t *const *parts, size_t nparts, v
     case FANOUT_ANY_OK:
         rc = fanout_same(r, parts, nparts);
         break;
+    case FANOUT_SET:
+        rc = fanout_set(r, parts, nparts);
+        break;
+    case FANOUT_FIRST: {
+        size_t len;
+        const char *s = fanout_reply(parts[0], &len);
+        evbuffer_add(r->reply, s, len);
+        break;
+    }
     case FANOUT_CONCAT:
         rc = fanout_concat(r, parts, nparts);
         break;
@@ -227,6 +323,11 @@ static fanout_kind_t fanout_kind(const command_t *cmd, const char *base, const r
         return FANOUT_AND;
     if (proxycmd_is(sub, len, "kill"))
         return FANOUT_ANY_OK;
+    if (strcmp(cmd->name, "function") == 0 &&
+        (proxycmd_is(sub, len, "list") || proxycmd_is(sub, len, "stats")))
+        return FANOUT_SET;
+    if (strcmp(cmd->name, "function") == 0 && proxycmd_is(sub, len, "dump"))
+        return FANOUT_FIRST;
     return FANOUT_SAME;
 }
 

@@ -108,10 +108,8 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         router_unsupported(r, base + args[0].off, args[0].len, " with BY or GET patterns");
         return 0;
     }
-    if (nkeys < 0) {
-        request_error(r, "ERR numkeys is not an integer or out of range");
-        return 0;
-    }
+    if (nkeys < 0)
+        nkeys = 0; /* a bad numkeys: the first pnode gives Redis's own error */
     if (command_blocks(cmd, base, args, argc)) {
         router_unsupported(r, base + args[0].off, args[0].len, " with BLOCK");
         return 0;

@@ -65,9 +65,15 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "keys", "scan", "flushall", "flushdb", "multi", "exec", "watch", "subscribe",
-        "cluster", "migrate", "move", "debug", "shutdown", "blpop", "wait",
+        "swapdb", "monitor", "save", "multi", "exec", "watch", "subscribe",
+        "cluster", "migrate", "move", "debug", "shutdown", "blpop",
     };
+    static const char *const fanout[] = {
+        "keys", "scan", "flushall", "flushdb", "dbsize", "randomkey", "wait", "script",
+        "function", "lastsave",
+    };
+    for (size_t i = 0; i < sizeof(fanout) / sizeof(fanout[0]); i++)
+        assert_true(command_lookup(fanout[i], strlen(fanout[i]))->flags & CMD_FANOUT);
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
     assert_false(command_lookup("rename", 6)->flags & CMD_UNSUPPORTED);
