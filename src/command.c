@@ -361,8 +361,6 @@ static size_t streams_at(const command_t *c, const char *base, const resp_arg_t 
 
 int command_blocks(const command_t *c, const char *base, const resp_arg_t *args, size_t argc)
 {
-    if (!(c->flags & CMD_STREAMS))
-        return 0;
     size_t s = streams_at(c, base, args, argc);
     for (size_t i = 1; i < (s ? s : argc); i++) {
         if (arg_is(base, &args[i], "block"))

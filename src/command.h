@@ -56,7 +56,7 @@ long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
  * syntax error Redis reports itself. */
 int command_keyless_ok(const command_t *c, const char *base, const resp_arg_t *args,
                        size_t argc);
-/* 1 when XREAD/XREADGROUP asks to BLOCK (before STREAMS). */
+/* 1 when XREAD/XREADGROUP (a CMD_STREAMS command) asks to BLOCK. */
 int command_blocks(const command_t *c, const char *base, const resp_arg_t *args, size_t argc);
 /* The commands named in list (space-separated, any case; NULL = none)
  * checked and, when apply, marked as refused by disable-commands. -1 and

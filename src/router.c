@@ -110,7 +110,7 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
     }
     if (nkeys < 0)
         nkeys = 0; /* a bad numkeys: the first pnode gives Redis's own error */
-    if (command_blocks(cmd, base, args, argc)) {
+    if ((cmd->flags & CMD_STREAMS) && command_blocks(cmd, base, args, argc)) {
         router_unsupported(r, base + args[0].off, args[0].len, " with BLOCK");
         return 0;
     }

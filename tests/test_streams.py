@@ -59,7 +59,6 @@ def test_xadd_xread_and_groups_as_redis():
         ("XREADGROUP", "GROUP", "grp", "bob", "STREAMS", "{s}a", "{s}b", ">", ">"),
         ("XREADGROUP", "GROUP", "nogrp", "bob", "STREAMS", "{s}a", ">"),
         ("XPENDING", "{s}a", "grp"),
-        ("XPENDING", "{s}a", "grp", "-", "+", "10", "alice"),
         ("XACK", "{s}a", "grp", "1-1"),
         ("XPENDING", "{s}a", "grp"),
         ("XCLAIM", "{s}a", "grp", "carol", "0", "1-2", "JUSTID"),
@@ -75,8 +74,11 @@ def test_xadd_xread_and_groups_as_redis():
         ("XLEN", "{s}a"), ("XTRIM", "{s}a", "MAXLEN", "1"), ("XDEL", "{s}a", "1-2"),
         ("XGROUP", "HELP"), ("XINFO", "HELP"),
     ])
-    # XINFO CONSUMERS has idle times: compare names and pending counts.
+    # XINFO CONSUMERS and XPENDING's detail have idle times: compare the rest.
     p, d = cl.raw(), RawClient(cl.direct.port)
+    args = ("XPENDING", "{s}b", "grp", "-", "+", "10", "bob")
+    eq([[e[0], e[1], e[3]] for e in p.call(*args)],
+       [[e[0], e[1], e[3]] for e in d.call(*args)], "XPENDING with a consumer")
     args = ("XINFO", "CONSUMERS", "{s}b", "grp")
     names = [[c[1], c[3]] for c in p.call(*args)]
     eq(names, [[c[1], c[3]] for c in d.call(*args)], "XINFO CONSUMERS")
@@ -122,6 +124,17 @@ def test_other_keyed_commands_as_redis():
         ("GEOSEARCHSTORE", "{o}gss", "{o}g", "FROMMEMBER", "Palermo", "BYRADIUS", "300", "km"),
         ("GEOSEARCH", "{o}g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC"),
         ("DUMP", "{o}none"),
+        # COMMAND GETKEYS names the keys the proxy routes by, as Redis does.
+        ("COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"),
+        ("COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "streams", "c", "STREAMS", "a", ">"),
+        ("COMMAND", "GETKEYS", "GEORADIUS", "g", "1", "2", "3", "km", "STORE", "d"),
+        ("COMMAND", "GETKEYS", "GEORADIUSBYMEMBER", "g", "store", "3", "km", "STOREDIST", "d"),
+        ("COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"),
+        ("COMMAND", "GETKEYS", "XINFO", "STREAM", "k"),
+        ("COMMAND", "GETKEYS", "XGROUP", "CREATE", "k", "g", "$"),
+        ("COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"),
+        ("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"),
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "0"),
     ])
     p, d = cl.raw(), RawClient(cl.direct.port)
     check(isinstance(p.call("MEMORY", "USAGE", "{o}l"), int), "MEMORY USAGE of a key")
