@@ -23,6 +23,7 @@
 #define CMD_STORE      0x100 /* GEORADIUS*: STORE/STOREDIST name a key */
 #define CMD_FANOUT     0x200 /* sent to every pnode (fanout.c), or one (SCAN) */
 #define CMD_DISABLED   0x400 /* refused by disable-commands */
+#define CMD_EVALSHA    0x800 /* EVALSHA*: sent as EVAL when the body is kept */
 
 typedef struct command {
     const char *name;  /* lower case */

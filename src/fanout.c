@@ -13,6 +13,7 @@
 #include "proxycmd.h"
 #include "router.h"
 #include "scan.h"
+#include "script.h"
 #include "worker.h"
 
 typedef enum {
@@ -30,9 +31,13 @@ typedef enum {
     FANOUT_RANDOM, /* a random non-nil reply: RANDOMKEY */
 } fanout_kind_t;
 
-static const fanout_kind_t fanout_kinds[] = {
-    FANOUT_SUM, FANOUT_MIN, FANOUT_SAME, FANOUT_SET, FANOUT_FIRST, FANOUT_CONCAT, FANOUT_AND, FANOUT_ANY_OK, FANOUT_RANDOM,
-};
+/* What the merge needs besides the replies. */
+typedef struct fanout_ask {
+    fanout_kind_t kind;
+    int flush;         /* SCRIPT FLUSH: forget the kept bodies */
+    size_t keeplen;
+    char keep[];       /* SCRIPT LOAD's body, kept under the sha it gets */
+} fanout_ask_t;
 
 #define FANOUT_DISAGREE "-ERR the pnodes' replies differ (ask each pnode directly)\r\n"
 #define FANOUT_BAD "-ERR unexpected reply from a pnode\r\n"
@@ -253,8 +258,11 @@ static int fanout_random(request_t *r, request_t *const *parts, size_t nparts)
 
 static void fanout_merge(request_t *r, request_t *const *parts, size_t nparts, void *arg)
 {
-    fanout_kind_t kind = *(const fanout_kind_t *)arg;
+    const fanout_ask_t *ask = arg;
+    fanout_kind_t kind = ask->kind;
     int rc = 0;
+    if (ask->flush)
+        script_store_clear();
     for (size_t p = 0; p < nparts; p++) {
         size_t len;
         const char *s = fanout_reply(parts[p], &len);
@@ -304,6 +312,10 @@ static void fanout_merge(request_t *r, request_t *const *parts, size_t nparts, v
         evbuffer_drain(r->reply, evbuffer_get_length(r->reply));
         evbuffer_add(r->reply, FANOUT_BAD, sizeof(FANOUT_BAD) - 1);
     }
+    size_t len = evbuffer_get_length(r->reply);
+    const char *sha = (const char *)evbuffer_pullup(r->reply, -1);
+    if (ask->keeplen > 0 && len == 47 && memcmp(sha, "$40\r\n", 5) == 0)
+        script_store_put(sha + 5, 40, ask->keep, ask->keeplen - 1);
 }
 
 static fanout_kind_t fanout_kind(const command_t *cmd, const char *base, const resp_arg_t *args,
@@ -351,17 +363,31 @@ void fanout_handle(client_t *c, request_t *r, const command_t *cmd, const char *
         router_unsupported(r, base + args[0].off, args[0].len, " without a timeout");
         return;
     }
+    int script = strcmp(cmd->name, "script") == 0;
+    int load = script && argc == 3 && proxycmd_is(base + args[1].off, args[1].len, "load");
+    /* keeplen counts one byte more, so that 0 means nothing to keep. */
+    size_t keeplen = load ? args[2].len + 1 : 0;
+    fanout_ask_t *ask = malloc(sizeof(*ask) + keeplen);
     struct evbuffer *req = evbuffer_new();
-    if (req == NULL) {
+    if (ask == NULL || req == NULL) {
+        free(ask);
+        if (req != NULL)
+            evbuffer_free(req);
         request_error(r, "ERR out of memory");
         return;
     }
+    ask->kind = fanout_kind(cmd, base, args, argc);
+    ask->flush = script && proxycmd_is(base + args[1].off, args[1].len, "flush");
+    ask->keeplen = keeplen;
+    if (load)
+        memcpy(ask->keep, base + args[2].off, args[2].len);
     evbuffer_add_printf(req, "*%zu\r\n", argc);
     fanout_encode(req, base, args, 0, argc);
     size_t len = evbuffer_get_length(req);
-    fanout_kind_t kind = fanout_kind(cmd, base, args, argc);
-    if (multikey_fanout(w, r, (const char *)evbuffer_pullup(req, -1), len, fanout_merge,
-                        (void *)&fanout_kinds[kind], NULL) < 0)
+    if (multikey_fanout(w, r, (const char *)evbuffer_pullup(req, -1), len, fanout_merge, ask,
+                        free) < 0) {
+        free(ask);
         request_error(r, "ERR out of memory");
+    }
     evbuffer_free(req);
 }

@@ -29,6 +29,7 @@
 #include "proxy.h"
 #include "ring.h"
 #include "ringref.h"
+#include "script.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -517,6 +518,7 @@ int main(int argc, char **argv)
         event_base_free(p.base);
     ringref_shutdown();
     stats_free();
+    script_store_clear();
     config_free(&p.cfg);
     free(p.override_names);
     free(p.override_values);

@@ -13,6 +13,7 @@
 #include "proxycmd.h"
 #include "router.h"
 #include "routing_key.h"
+#include "script.h"
 #include "worker.h"
 
 #define ROUTER_MAX_KEYS 256
@@ -143,6 +144,8 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         return 0;
     }
     server_t *s = w->map[node.pnode];
+    if ((cmd->flags & CMD_EVALSHA) && script_send_evalsha(s, r, base, args, argc))
+        return 0;
     if (c->parser.is_inline) {
         router_forward_inline(s, r, base, args, argc);
         return 0;

@@ -80,6 +80,33 @@ def test_script_load_exists_flush_on_every_pnode():
     both(cl, "SCRIPT", "LOAD", "return +")                  # compile error
 
 
+def test_a_pnode_without_the_script_runs_it():
+    """A pnode that lost the scripts (restarted, or new in the ring) runs
+    an EVALSHA of a script loaded through the proxy; SCRIPT FLUSH through
+    the proxy forgets them, and NOSCRIPT comes back as from Redis."""
+    cl = cluster()
+    body = "return redis.call('INCR', KEYS[1])"
+    sha = both(cl, "SCRIPT", "LOAD", body)
+    per = cl.pnode_keys("sk:", 1)
+    for s in cl.servers:
+        s.client().script_flush()
+    p = cl.raw()
+    for s in cl.servers:
+        key = per[s.pnode][0]
+        eq(p.call("EVALSHA", sha, "1", key), 1, "EVALSHA on %s after its flush" % s.pnode)
+        eq(p.call("EVALSHA_RO", sha.upper(), "1", key),
+           RawClient(cl.direct.port).call("EVALSHA_RO", sha, "1", key),
+           "EVALSHA_RO of a write script on %s" % s.pnode)
+        eq(s.client().script_exists(sha.decode()), [True], "%s has the script again" % s.pnode)
+    both(cl, "SCRIPT", "FLUSH")
+    for s in cl.servers:
+        s.client().script_load(body)      # the pnodes have it, the proxy forgot it
+        s.client().script_flush()
+        key = per[s.pnode][0]
+        both(cl, "EVALSHA", sha, "1", key)     # NOSCRIPT from the pnode, as from Redis
+    p.close()
+
+
 def test_eval_routes_by_keys_and_keyless_runs_on_the_first_pnode():
     cl = cluster()
     both(cl, "EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "e:x", "7")
