@@ -152,5 +152,32 @@ def test_other_keyed_commands_as_redis():
           "MEMORY STATS is refused: %r" % (r,))
 
 
+# Not write commands for Redis, but they may write: the proxy refuses them
+# on read-only vnodes (a script or function may change its keys; XGROUP's
+# subcommands but HELP are writes, its container is not flagged).
+MAY_WRITE = {b"eval", b"evalsha", b"fcall", b"xgroup"}
+
+
+def test_the_command_table_is_redis_7_0s():
+    """Every command redis-server knows is in the proxy's table with Redis's
+    arity, first/last/step key positions and write flag."""
+    cl = cluster()
+    p, d = cl.raw(), RawClient(cl.direct.port)
+    want = {e[0]: e for e in d.call("COMMAND")}
+    got = {e[0]: e for e in p.call("COMMAND")}
+    eq(sorted(set(want) - set(got)), [], "commands missing from the proxy's table")
+    eq(sorted(set(got) - set(want)), [b"ring"], "commands only the proxy has")
+    bad = []
+    for name, w in sorted(want.items()):
+        g = got[name]
+        if g[1] != w[1]:
+            bad.append("%s: arity %r, Redis %r" % (name, g[1], w[1]))
+        if g[3:6] != w[3:6]:
+            bad.append("%s: keys %r, Redis %r" % (name, g[3:6], w[3:6]))
+        if ("write" in g[2]) != ("write" in w[2]) and name not in MAY_WRITE:
+            bad.append("%s: write %r, Redis %r" % (name, g[2], w[2]))
+    eq(bad, [], "differences from Redis's table")
+
+
 if __name__ == "__main__":
     run(globals())
