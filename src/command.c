@@ -428,6 +428,9 @@ long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
 
 int command_disable_list(const char *list, int apply, char *err, size_t errlen)
 {
+    /* Every name checked before any is marked. */
+    if (apply && command_disable_list(list, 0, err, errlen) < 0)
+        return -1;
     for (const char *p = list; p != NULL && *p != '\0';) {
         size_t len = strcspn(p, " \t");
         command_t *c = len > 0 ? (command_t *)command_lookup(p, len) : NULL;
