@@ -2,13 +2,15 @@
  * command.c - a sorted table searched by binary search, comparing the
  * request's bytes case-insensitively in place.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "command.h"
 
-static const command_t command_table[] = {
+/* Not const: command_disable marks entries once, before workers start. */
+static command_t command_table[] = {
     {"acl", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"append", 3, 1, 1, 1, 0, CMD_WRITE},
     {"asking", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
@@ -33,7 +35,7 @@ static const command_t command_table[] = {
     {"command", -1, 0, 0, 0, 0, CMD_PROXY},
     {"config", -2, 0, 0, 0, 0, CMD_PROXY},
     {"copy", -3, 1, 2, 1, 0, CMD_WRITE},
-    {"dbsize", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"dbsize", 1, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"debug", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"decr", 2, 1, 1, 1, 0, CMD_WRITE},
     {"decrby", 3, 1, 1, 1, 0, CMD_WRITE},
@@ -43,8 +45,8 @@ static const command_t command_table[] = {
     {"echo", 2, 0, 0, 0, 0, CMD_PROXY},
     {"eval", -3, 0, 0, 0, 2, CMD_WRITE},
     {"eval_ro", -3, 0, 0, 0, 2, 0},
-    {"evalsha", -3, 0, 0, 0, 2, CMD_WRITE},
-    {"evalsha_ro", -3, 0, 0, 0, 2, 0},
+    {"evalsha", -3, 0, 0, 0, 2, CMD_WRITE | CMD_EVALSHA},
+    {"evalsha_ro", -3, 0, 0, 0, 2, CMD_EVALSHA},
     {"exec", 1, 0, 0, 0, 0, CMD_TXN},
     {"exists", -2, 1, -1, 1, 0, CMD_MULTI},
     {"expire", -3, 1, 1, 1, 0, CMD_WRITE},
@@ -53,16 +55,16 @@ static const command_t command_table[] = {
     {"failover", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"fcall", -3, 0, 0, 0, 2, CMD_WRITE},
     {"fcall_ro", -3, 0, 0, 0, 2, 0},
-    {"flushall", -1, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
-    {"flushdb", -1, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
-    {"function", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"flushall", -1, 0, 0, 0, 0, CMD_WRITE | CMD_PROXY | CMD_FANOUT},
+    {"flushdb", -1, 0, 0, 0, 0, CMD_WRITE | CMD_PROXY | CMD_FANOUT},
+    {"function", -2, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"geoadd", -5, 1, 1, 1, 0, CMD_WRITE},
     {"geodist", -4, 1, 1, 1, 0, 0},
     {"geohash", -2, 1, 1, 1, 0, 0},
     {"geopos", -2, 1, 1, 1, 0, 0},
-    {"georadius", -6, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"georadius", -6, 1, 1, 1, 0, CMD_WRITE | CMD_STORE},
     {"georadius_ro", -6, 1, 1, 1, 0, 0},
-    {"georadiusbymember", -5, 1, 1, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"georadiusbymember", -5, 1, 1, 1, 0, CMD_WRITE | CMD_STORE},
     {"georadiusbymember_ro", -5, 1, 1, 1, 0, 0},
     {"geosearch", -7, 1, 1, 1, 0, 0},
     {"geosearchstore", -8, 1, 2, 1, 0, CMD_WRITE},
@@ -93,8 +95,8 @@ static const command_t command_table[] = {
     {"incrby", 3, 1, 1, 1, 0, CMD_WRITE},
     {"incrbyfloat", 3, 1, 1, 1, 0, CMD_WRITE},
     {"info", -1, 0, 0, 0, 0, CMD_PROXY},
-    {"keys", 2, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"lastsave", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"keys", 2, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
+    {"lastsave", 1, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"latency", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"lcs", -3, 1, 2, 1, 0, 0},
     {"lindex", 3, 1, 1, 1, 0, 0},
@@ -111,7 +113,7 @@ static const command_t command_table[] = {
     {"lrem", 4, 1, 1, 1, 0, CMD_WRITE},
     {"lset", 4, 1, 1, 1, 0, CMD_WRITE},
     {"ltrim", 4, 1, 1, 1, 0, CMD_WRITE},
-    {"memory", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"memory", -2, 0, 0, 0, 0, CMD_SUBKEY},
     {"mget", -2, 1, -1, 1, 0, CMD_MULTI},
     {"migrate", -6, 3, 3, 1, 0, CMD_WRITE | CMD_UNSUPPORTED},
     {"module", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
@@ -120,7 +122,7 @@ static const command_t command_table[] = {
     {"mset", -3, 1, -1, 2, 0, CMD_WRITE | CMD_MULTI},
     {"msetnx", -3, 1, -1, 2, 0, CMD_WRITE},
     {"multi", 1, 0, 0, 0, 0, CMD_TXN},
-    {"object", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"object", -2, 0, 0, 0, 0, CMD_SUBKEY},
     {"persist", 2, 1, 1, 1, 0, CMD_WRITE},
     {"pexpire", -3, 1, 1, 1, 0, CMD_WRITE},
     {"pexpireat", -3, 1, 1, 1, 0, CMD_WRITE},
@@ -139,7 +141,7 @@ static const command_t command_table[] = {
     {"pubsub", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"punsubscribe", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"quit", -1, 0, 0, 0, 0, CMD_PROXY | CMD_NOAUTH},
-    {"randomkey", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"randomkey", 1, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"readonly", 1, 0, 0, 0, 0, CMD_PROXY},
     {"readwrite", 1, 0, 0, 0, 0, CMD_PROXY},
     {"rename", 3, 1, 2, 1, 0, CMD_WRITE},
@@ -157,9 +159,9 @@ static const command_t command_table[] = {
     {"rpushx", -3, 1, 1, 1, 0, CMD_WRITE},
     {"sadd", -3, 1, 1, 1, 0, CMD_WRITE},
     {"save", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"scan", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"scan", -2, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"scard", 2, 1, 1, 1, 0, 0},
-    {"script", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"script", -2, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"sdiff", -2, 1, -1, 1, 0, 0},
     {"sdiffstore", -3, 1, -1, 1, 0, CMD_WRITE},
     {"select", 2, 0, 0, 0, 0, CMD_PROXY},
@@ -201,20 +203,20 @@ static const command_t command_table[] = {
     {"unlink", -2, 1, -1, 1, 0, CMD_WRITE | CMD_MULTI},
     {"unsubscribe", -1, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"unwatch", 1, 0, 0, 0, 0, CMD_TXN},
-    {"wait", 3, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"wait", 3, 0, 0, 0, 0, CMD_PROXY | CMD_FANOUT},
     {"watch", -2, 1, -1, 1, 0, CMD_TXN},
     {"xack", -4, 1, 1, 1, 0, CMD_WRITE},
     {"xadd", -5, 1, 1, 1, 0, CMD_WRITE},
     {"xautoclaim", -6, 1, 1, 1, 0, CMD_WRITE},
     {"xclaim", -6, 1, 1, 1, 0, CMD_WRITE},
     {"xdel", -3, 1, 1, 1, 0, CMD_WRITE},
-    {"xgroup", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"xinfo", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"xgroup", -2, 0, 0, 0, 0, CMD_WRITE | CMD_SUBKEY},
+    {"xinfo", -2, 0, 0, 0, 0, CMD_SUBKEY},
     {"xlen", 2, 1, 1, 1, 0, 0},
     {"xpending", -3, 1, 1, 1, 0, 0},
     {"xrange", -4, 1, 1, 1, 0, 0},
-    {"xread", -4, 0, 0, 0, 0, CMD_UNSUPPORTED},
-    {"xreadgroup", -7, 0, 0, 0, 0, CMD_WRITE | CMD_UNSUPPORTED},
+    {"xread", -4, 0, 0, 0, 0, CMD_STREAMS},
+    {"xreadgroup", -7, 0, 0, 0, 0, CMD_WRITE | CMD_STREAMS},
     {"xrevrange", -4, 1, 1, 1, 0, 0},
     {"xsetid", -3, 1, 1, 1, 0, CMD_WRITE},
     {"xtrim", -4, 1, 1, 1, 0, CMD_WRITE},
@@ -343,6 +345,49 @@ static long sort_keys(const char *base, const resp_arg_t *args, size_t argc, siz
     return (long)n;
 }
 
+/* XREAD [COUNT n] [BLOCK ms] STREAMS key... id... and XREADGROUP GROUP g c
+ * ...: the STREAMS keyword is searched from where Redis's key spec starts
+ * (after GROUP's two arguments), and the keys are the first half of what
+ * follows it. An unbalanced list gets Redis's own error from the pnode. */
+static size_t streams_at(const command_t *c, const char *base, const resp_arg_t *args,
+                         size_t argc)
+{
+    for (size_t i = strcmp(c->name, "xreadgroup") == 0 ? 4 : 1; i < argc; i++) {
+        if (arg_is(base, &args[i], "streams"))
+            return i;
+    }
+    return 0;
+}
+
+int command_blocks(const command_t *c, const char *base, const resp_arg_t *args, size_t argc)
+{
+    size_t s = streams_at(c, base, args, argc);
+    for (size_t i = 1; i < (s ? s : argc); i++) {
+        if (arg_is(base, &args[i], "block"))
+            return 1;
+    }
+    return 0;
+}
+
+/* OBJECT, XINFO, XGROUP and MEMORY USAGE name their key after the
+ * subcommand; HELP and MEMORY's other subcommands name none. */
+static int subkey_keyed(const char *base, const resp_arg_t *args, size_t argc)
+{
+    if (argc < 3 || arg_is(base, &args[1], "help"))
+        return 0;
+    return !arg_is(base, &args[0], "memory") || arg_is(base, &args[1], "usage");
+}
+
+int command_keyless_ok(const command_t *c, const char *base, const resp_arg_t *args, size_t argc)
+{
+    if (c->numkeys > 0 || (c->flags & CMD_STREAMS))
+        return 1;
+    if (!(c->flags & CMD_SUBKEY))
+        return 0;
+    return !arg_is(base, &args[0], "memory") || arg_is(base, &args[1], "usage") ||
+           arg_is(base, &args[1], "help");
+}
+
 long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
                   size_t argc, size_t *keys, size_t cap)
 {
@@ -365,5 +410,38 @@ long command_keys(const command_t *c, const char *base, const resp_arg_t *args,
     }
     if (c->flags & CMD_SORT)
         return sort_keys(base, args, argc, keys, n, cap);
+    if ((c->flags & CMD_SUBKEY) && subkey_keyed(base, args, argc) && n < cap)
+        keys[n++] = 2;
+    if (c->flags & CMD_STREAMS) {
+        size_t at = streams_at(c, base, args, argc);
+        for (size_t i = 0; at > 0 && i < (argc - at - 1) / 2 && n < cap; i++)
+            keys[n++] = at + 1 + i;
+    }
+    /* GEORADIUS key ... [STORE key] [STOREDIST key]: options start after
+     * the fixed arguments, so a member named "store" is not taken. */
+    for (size_t i = (size_t)-c->arity; (c->flags & CMD_STORE) && i + 1 < argc; i++) {
+        if ((arg_is(base, &args[i], "store") || arg_is(base, &args[i], "storedist")) && n < cap)
+            keys[n++] = ++i;
+    }
     return (long)n;
+}
+
+int command_disable_list(const char *list, int apply, char *err, size_t errlen)
+{
+    /* Every name checked before any is marked. */
+    if (apply && command_disable_list(list, 0, err, errlen) < 0)
+        return -1;
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        size_t len = strcspn(p, " \t");
+        command_t *c = len > 0 ? (command_t *)command_lookup(p, len) : NULL;
+        if (len > 0 && c == NULL) {
+            snprintf(err, errlen, "option disable-commands: no command '%.*s'",
+                     len > 64 ? 64 : (int)len, p);
+            return -1;
+        }
+        if (c != NULL && apply)
+            c->flags |= CMD_DISABLED | CMD_UNSUPPORTED;
+        p += len + (p[len] != '\0');
+    }
+    return 0;
 }

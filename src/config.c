@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "command.h"
 #include "config.h"
 
 /* A line longer than this is an error rather than a buffer to grow. */
@@ -72,6 +73,7 @@ static const opt_t config_opts[] = {
     OPT("backend-tls-ca-cert-file", OPT_STR, backend_tls_ca_cert_file, 0, 0),
     OPT("backend-tls-cert-file", OPT_STR, backend_tls_cert_file, 0, 0),
     OPT("backend-tls-key-file", OPT_STR, backend_tls_key_file, 0, 0),
+    OPT("disable-commands", OPT_STR, disable_commands, 0, 0),
 };
 
 void config_init(config_t *c)
@@ -380,12 +382,13 @@ static int config_line(config_t *c, const char *path, char *line, config_stack_t
     }
     /* The soft limit's words are one value, parsed as BYTES SECONDS;
      * every other option takes at most one (none sets it empty). */
-    if (n > 2 && strcmp(words[0], "client-output-limit-soft") == 0) {
+    if (n > 2 && (strcmp(words[0], "client-output-limit-soft") == 0 ||
+                  strcmp(words[0], "disable-commands") == 0)) {
         size_t used = 0;
         for (int i = 1; i < n; i++) {
             int m = snprintf(value + used, sizeof(value) - used, i > 1 ? " %s" : "%s", words[i]);
             if (m < 0 || (size_t)m >= sizeof(value) - used) {
-                snprintf(err, CONFIG_ERRLEN, "option client-output-limit-soft: value too long");
+                snprintf(err, CONFIG_ERRLEN, "option %s: value too long", words[0]);
                 return -1;
             }
             used += (size_t)m;
@@ -480,6 +483,8 @@ int config_str_set(const char *s)
 
 int config_validate(const config_t *c, char *err)
 {
+    if (command_disable_list(c->disable_commands, 0, err, CONFIG_ERRLEN) < 0)
+        return -1;
     if (c->ring == NULL || c->ring[0] == '\0') {
         snprintf(err, CONFIG_ERRLEN, "no ring directory: give -r DIR or 'ring' in the config");
         return -1;

@@ -62,6 +62,7 @@ typedef struct config {
     char *backend_tls_ca_cert_file; /* NULL = the system's CAs */
     char *backend_tls_cert_file;    /* client certificate for tls:// pnodes */
     char *backend_tls_key_file;
+    char *disable_commands;    /* NULL or "" = none; names, space-separated */
 } config_t;
 
 /* Options marked (reload) in etc/ringproxy.conf change while workers run:

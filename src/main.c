@@ -23,11 +23,13 @@
 #include <event2/util.h>
 
 #include "admin.h"
+#include "command.h"
 #include "config.h"
 #include "log.h"
 #include "proxy.h"
 #include "ring.h"
 #include "ringref.h"
+#include "script.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -220,7 +222,9 @@ static int main_args(int argc, char **argv, proxy_t *p, int *check, char *err, s
             return -1;
         }
     }
-    return config_validate(cfg, err);
+    if (config_validate(cfg, err) < 0)
+        return -1;
+    return command_disable_list(cfg->disable_commands, 1, err, errlen);
 }
 
 /* The TLS listener takes the plain listener's host. */
@@ -514,6 +518,7 @@ int main(int argc, char **argv)
         event_base_free(p.base);
     ringref_shutdown();
     stats_free();
+    script_store_clear();
     config_free(&p.cfg);
     free(p.override_names);
     free(p.override_values);

@@ -56,7 +56,7 @@ static const char *multikey_reply(request_t *part, size_t *len)
     return (const char *)evbuffer_pullup(part->reply, -1);
 }
 
-static int multikey_integer(const char *s, size_t len, long long *out)
+int multikey_integer(const char *s, size_t len, long long *out)
 {
     long long v = 0;
     int neg = 0;
@@ -165,15 +165,18 @@ void multikey_part_done(request_t *part)
         multikey_merge(r);
 }
 
-int multikey_fanout(worker_t *w, request_t *r, const char *req, size_t len,
-                    multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg))
+/* Parts for pnodes first .. first+count-1, each sent req. */
+static int multikey_fanout_range(worker_t *w, request_t *r, size_t first, size_t count,
+                                 const char *req, size_t len, multikey_merge_fn merge,
+                                 void *arg, void (*arg_free)(void *arg))
 {
     multikey_t *mk = calloc(1, sizeof(*mk));
-    if (mk == NULL || w->nmap == 0 || (mk->parts = calloc(w->nmap, sizeof(*mk->parts))) == NULL) {
+    if (mk == NULL || count == 0 || first + count > w->nmap ||
+        (mk->parts = calloc(count, sizeof(*mk->parts))) == NULL) {
         free(mk);
         return -1;
     }
-    for (size_t p = 0; p < w->nmap; p++) {
+    for (size_t p = 0; p < count; p++) {
         mk->parts[p] = request_new(w);
         if (mk->parts[p] == NULL) {
             multikey_free(mk);
@@ -192,9 +195,21 @@ int multikey_fanout(worker_t *w, request_t *r, const char *req, size_t len,
     size_t nparts = mk->nparts;
     for (size_t p = 0; p < nparts; p++) {
         evbuffer_add(w->scratch, req, len);
-        server_send(w->map[p], mk->parts[p], w->scratch, len);
+        server_send(w->map[first + p], mk->parts[p], w->scratch, len);
     }
     return 0;
+}
+
+int multikey_fanout(worker_t *w, request_t *r, const char *req, size_t len,
+                    multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg))
+{
+    return multikey_fanout_range(w, r, 0, w->nmap, req, len, merge, arg, arg_free);
+}
+
+int multikey_send_one(worker_t *w, request_t *r, size_t pnode, const char *req, size_t len,
+                      multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg))
+{
+    return multikey_fanout_range(w, r, pnode, 1, req, len, merge, arg, arg_free);
 }
 
 void multikey_dispatch(client_t *c, request_t *r, const command_t *cmd, const char *base,

@@ -32,6 +32,12 @@ typedef void (*multikey_merge_fn)(request_t *r, request_t *const *parts, size_t 
  * caller's. */
 int multikey_fanout(struct worker *w, request_t *r, const char *req, size_t len,
                     multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg));
+/* As multikey_fanout, to pnode index pnode alone (nparts is 1). */
+int multikey_send_one(struct worker *w, request_t *r, size_t pnode, const char *req, size_t len,
+                      multikey_merge_fn merge, void *arg, void (*arg_free)(void *arg));
+/* The value of the integer reply ":N\r\n" of len bytes at s; -1 if it is
+ * not one. */
+int multikey_integer(const char *s, size_t len, long long *out);
 /* A part's reply is in part->reply. */
 void multikey_part_done(request_t *part);
 void multikey_free(struct multikey *mk);

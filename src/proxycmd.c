@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "clientcmd.h"
 #include "config.h"
+#include "fanout.h"
 #include "info.h"
 #include "proxycmd.h"
 #include "ring.h"
@@ -224,8 +225,8 @@ static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *ar
  * ACL categories, tips, key specs and subcommands are left empty. */
 static void proxycmd_command_entry(struct evbuffer *out, const command_t *c)
 {
-    int movable = c->numkeys > 0 || (c->flags & CMD_SORT);
-    int keyed = movable || c->first > 0;
+    int movable = c->numkeys > 0 || (c->flags & (CMD_SORT | CMD_STREAMS | CMD_STORE));
+    int keyed = movable || c->first > 0 || (c->flags & CMD_SUBKEY);
     const char *access = (c->flags & CMD_WRITE) ? "+write\r\n" : keyed ? "+readonly\r\n" : "";
     int nflags = (access[0] != '\0') + movable + !!(c->flags & CMD_NOAUTH);
     evbuffer_add_printf(out, "*10\r\n");
@@ -281,7 +282,9 @@ static void proxycmd_command_getkeys(request_t *r, const char *base, const resp_
         request_error(r, "ERR Invalid arguments specified for command");
         return;
     }
-    if (n == 0) {
+    /* As Redis: an error only for a command that never takes keys. */
+    if (n == 0 && c->first == 0 && c->numkeys == 0 &&
+        !(c->flags & (CMD_STREAMS | CMD_SUBKEY | CMD_STORE))) {
         request_error(r, "ERR The command has no key arguments");
         return;
     }
@@ -349,7 +352,9 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
 {
     const char *name = cmd->name;
 
-    if (strcmp(name, "ping") == 0) {
+    if (cmd->flags & CMD_FANOUT) {
+        fanout_handle(c, r, cmd, base, args, argc);
+    } else if (strcmp(name, "ping") == 0) {
         if (argc > 2) {
             request_error(r, "ERR wrong number of arguments for 'ping' command");
             return;

@@ -4,6 +4,7 @@
  * moved to the backend; everything else branches off here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -14,10 +15,13 @@
 #include "proxycmd.h"
 #include "router.h"
 #include "routing_key.h"
+#include "script.h"
 #include "txn.h"
 #include "worker.h"
 
 #define ROUTER_MAX_KEYS 256
+/* Redis Cluster's CROSSSLOT, with the ring's unit of placement. */
+#define ROUTER_CROSSVNODE "CROSSSLOT Keys in request don't hash to the same vnode"
 
 void router_key(const config_t *cfg, const char *key, size_t len, const char **rk, size_t *rklen)
 {
@@ -103,35 +107,45 @@ void router_send_inline(client_t *c, server_t *s, request_t *r, const char *base
 }
 
 /* Returns 1 when the request's bytes went to a backend, 0 when it was
- * answered here (and its bytes are still in the buffer). */
-static int router_route(client_t *c, request_t *r, const command_t *cmd, const char *base,
-                         const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total)
+ * answered here (and its bytes are still in the buffer). keys has room
+ * for cap key positions, at least as many as the command has keys. */
+static int router_route_keys(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                             const resp_arg_t *args, size_t argc, struct evbuffer *in,
+                             size_t total, size_t *keys, size_t cap)
 {
     worker_t *w = c->worker;
-    size_t keys[ROUTER_MAX_KEYS];
     ring_node_t node, other;
 
-    long nkeys = command_keys(cmd, base, args, argc, keys, ROUTER_MAX_KEYS);
+    long nkeys = command_keys(cmd, base, args, argc, keys, cap);
     if (nkeys == COMMAND_KEYS_PATTERN) {
         router_unsupported(r, base + args[0].off, args[0].len, " with BY or GET patterns");
         return 0;
     }
-    if (nkeys < 0) {
-        request_error(r, "ERR numkeys is not an integer or out of range");
-        return 0;
-    }
-    if (nkeys == 0) {
+    if (nkeys < 0)
+        nkeys = 0; /* a bad numkeys: the first pnode gives Redis's own error */
+    /* XREAD/XREADGROUP BLOCK blocks like BLPOP: a dedicated connection. */
+    int blocks = (cmd->flags & CMD_BLOCK) ||
+                 ((cmd->flags & CMD_STREAMS) && command_blocks(cmd, base, args, argc));
+    if (nkeys == 0 && !command_keyless_ok(cmd, base, args, argc)) {
         router_unsupported(r, base + args[0].off, args[0].len, " without keys");
         return 0;
     }
-    router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
+    if (nkeys == 0) {
+        /* The pnode a keyless script or function runs on: the first in
+         * the ring's pnode list, the same for every worker and client. */
+        node.pnode = 0;
+        node.flags = 0;
+        node.vnode = 0;
+    } else {
+        router_lookup(w, base + args[keys[0]].off, args[keys[0]].len, &node);
+    }
     int ro = node.flags & RING_VNODE_RO;
     uint32_t ro_vnode = node.vnode;
     for (long i = 1; i < nkeys; i++) {
         router_lookup(w, base + args[keys[i]].off, args[keys[i]].len, &other);
         if (other.vnode != node.vnode) {
-            router_unsupported(r, base + args[0].off, args[0].len,
-                               " when its keys are on different vnodes");
+            STAT_INC(w->stats.err_unsupported);
+            request_error(r, ROUTER_CROSSVNODE);
             return 0;
         }
     }
@@ -141,14 +155,36 @@ static int router_route(client_t *c, request_t *r, const command_t *cmd, const c
         return 0;
     }
     server_t *s = w->map[node.pnode];
-    if ((cmd->flags & CMD_BLOCK) && pinned_open(c, r, s) == NULL)
+    if (blocks && pinned_open(c, r, s) == NULL)
         return 0;
+    if ((cmd->flags & CMD_EVALSHA) && script_evalsha_encode(w->scratch, base, args, argc)) {
+        router_send(c, s, r, w->scratch, evbuffer_get_length(w->scratch));
+        return 0;
+    }
     if (c->parser.is_inline) {
         router_send_inline(c, s, r, base, args, argc);
         return 0;
     }
     router_send(c, s, r, in, total);
     return 1;
+}
+
+/* Every key is checked for its vnode, however many: a command with more
+ * keys than fit on the stack gets room for one per argument. */
+static int router_route(client_t *c, request_t *r, const command_t *cmd, const char *base,
+                        const resp_arg_t *args, size_t argc, struct evbuffer *in, size_t total)
+{
+    size_t stack[ROUTER_MAX_KEYS];
+    if (argc <= ROUTER_MAX_KEYS)
+        return router_route_keys(c, r, cmd, base, args, argc, in, total, stack, ROUTER_MAX_KEYS);
+    size_t *keys = malloc(argc * sizeof(*keys));
+    if (keys == NULL) {
+        request_error(r, "ERR out of memory");
+        return 0;
+    }
+    int sent = router_route_keys(c, r, cmd, base, args, argc, in, total, keys, argc);
+    free(keys);
+    return sent;
 }
 
 void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t total)
@@ -195,7 +231,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     } else if (!c->authed && !(cmd->flags & CMD_NOAUTH)) {
         request_error(r, "NOAUTH Authentication required.");
     } else if (cmd->flags & CMD_UNSUPPORTED) {
-        router_unsupported(r, base + args[0].off, args[0].len, "");
+        router_unsupported(r, base + args[0].off, args[0].len,
+                           (cmd->flags & CMD_DISABLED) ? " (disabled by disable-commands)" : "");
     } else if (!command_arity_ok(cmd, argc)) {
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);

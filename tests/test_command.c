@@ -65,9 +65,15 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "keys", "scan", "flushall", "flushdb", "subscribe",
-        "cluster", "migrate", "move", "debug", "shutdown", "wait",
+        "swapdb", "monitor", "save", "subscribe",
+        "cluster", "migrate", "move", "debug", "shutdown",
     };
+    static const char *const fanout[] = {
+        "keys", "scan", "flushall", "flushdb", "dbsize", "randomkey", "wait", "script",
+        "function", "lastsave",
+    };
+    for (size_t i = 0; i < sizeof(fanout) / sizeof(fanout[0]); i++)
+        assert_true(command_lookup(fanout[i], strlen(fanout[i]))->flags & CMD_FANOUT);
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
     assert_false(command_lookup("rename", 6)->flags & CMD_UNSUPPORTED);
@@ -91,10 +97,11 @@ static void t_arity(void **state)
     assert_true(command_arity_ok(set, 7));
 }
 
-/* Builds args for the words of s (space separated) and returns the keys. */
-static long keys_of(const char *s, size_t *keys, size_t cap)
+static resp_arg_t args[32];
+
+/* Splits s (space separated) into args; returns argc. */
+static size_t split(const char *s)
 {
-    static resp_arg_t args[32];
     size_t argc = 0, i = 0, len = strlen(s);
     while (i < len) {
         size_t j = i;
@@ -105,9 +112,79 @@ static long keys_of(const char *s, size_t *keys, size_t cap)
         argc++;
         i = j + 1;
     }
-    const command_t *c = command_lookup(s + args[0].off, args[0].len);
+    return argc;
+}
+
+static const command_t *command_of(const char *s)
+{
+    const command_t *c = command_lookup(s, strcspn(s, " "));
     assert_non_null(c);
-    return command_keys(c, s, args, argc, keys, cap);
+    return c;
+}
+
+/* The keys of the request s. */
+static long keys_of(const char *s, size_t *keys, size_t cap)
+{
+    size_t argc = split(s);
+    return command_keys(command_of(s), s, args, argc, keys, cap);
+}
+
+static int blocks(const char *s)
+{
+    size_t argc = split(s);
+    return command_blocks(command_of(s), s, args, argc);
+}
+
+static int keyless_ok(const char *s)
+{
+    size_t argc = split(s);
+    return command_keyless_ok(command_of(s), s, args, argc);
+}
+
+/* Key specs beyond first/last/step: STREAMS, a subcommand, STORE. */
+static void t_key_specs(void **state)
+{
+    size_t k[16];
+    (void)state;
+    assert_int_equal(keys_of("XREAD COUNT 2 STREAMS a b 0 0", k, 16), 2);
+    assert_int_equal(k[0], 4);
+    assert_int_equal(k[1], 5);
+    /* A group named "streams" is not the keyword. */
+    assert_int_equal(keys_of("XREADGROUP GROUP streams c STREAMS a >", k, 16), 1);
+    assert_int_equal(k[0], 5);
+    assert_int_equal(keys_of("XREAD STREAMS a b 0", k, 16), 1); /* unbalanced */
+    assert_int_equal(keys_of("XREAD COUNT 1 STREAMS", k, 16), 0);
+    assert_true(blocks("XREAD BLOCK 0 STREAMS a 0"));
+    assert_false(blocks("XREAD COUNT 1 STREAMS block 0"));
+    assert_int_equal(keys_of("XINFO STREAM s", k, 16), 1);
+    assert_int_equal(k[0], 2);
+    assert_int_equal(keys_of("XGROUP HELP", k, 16), 0);
+    assert_int_equal(keys_of("OBJECT ENCODING o", k, 16), 1);
+    assert_int_equal(keys_of("MEMORY USAGE m", k, 16), 1);
+    assert_int_equal(keys_of("MEMORY STATS x", k, 16), 0);
+    assert_int_equal(keys_of("GEORADIUS g 1 2 3 km STORE d STOREDIST e", k, 16), 3);
+    assert_int_equal(k[1], 7);
+    assert_int_equal(k[2], 9);
+    /* A member named "store" is not the option. */
+    assert_int_equal(keys_of("GEORADIUSBYMEMBER g store 3 km", k, 16), 1);
+    assert_true(keyless_ok("EVAL s 0"));
+    assert_true(keyless_ok("XGROUP HELP"));
+    assert_true(keyless_ok("MEMORY USAGE"));
+    assert_false(keyless_ok("MEMORY STATS"));
+    assert_false(keyless_ok("GET"));
+}
+
+static void t_disable(void **state)
+{
+    char err[128];
+    (void)state;
+    assert_int_equal(command_disable_list("keys nosuch", 1, err, sizeof(err)), -1);
+    assert_string_equal(err, "option disable-commands: no command 'nosuch'");
+    assert_false(command_lookup("keys", 4)->flags & CMD_DISABLED); /* nothing applied */
+    assert_int_equal(command_disable_list("LASTSAVE  lolwut", 1, err, sizeof(err)), 0);
+    assert_true(command_lookup("lastsave", 8)->flags & CMD_DISABLED);
+    assert_true(command_lookup("lolwut", 6)->flags & CMD_UNSUPPORTED);
+    assert_int_equal(command_disable_list(NULL, 1, err, sizeof(err)), 0);
 }
 
 static void t_keys(void **state)
@@ -148,6 +225,8 @@ int main(void)
         cmocka_unit_test(t_flags),
         cmocka_unit_test(t_arity),
         cmocka_unit_test(t_keys),
+        cmocka_unit_test(t_key_specs),
+        cmocka_unit_test(t_disable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
