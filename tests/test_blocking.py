@@ -1,5 +1,5 @@
 """Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BZPOPMIN/MAX,
-BLMPOP, BZMPOP) run on a pnode connection dedicated to the client while it
+BLMPOP, BZMPOP, XREAD/XREADGROUP BLOCK) run on a pnode connection dedicated to the client while it
 blocks: other clients are served meanwhile, results and timeouts are as
 directly against redis-server, and a client that goes away while blocked
 takes its connection with it."""
@@ -95,6 +95,28 @@ def test_others_are_served_while_a_client_blocks():
     other.close()
 
 
+def test_xread_block_waits_on_its_own_connection_as_redis():
+    cl = cluster()
+    s = "{%s}s" % cl.tag
+    got = same(cl, [("XADD", s, "1-1", "f", "v"), ("XREAD", "BLOCK", "100", "STREAMS", s, "$"),
+                    ("XREAD", "BLOCK", "100", "STREAMS", s, "0"),
+                    ("XGROUP", "CREATE", s, "g", "$"),
+                    ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "100", "STREAMS", s, ">")],
+               "XREAD/XREADGROUP BLOCK timing out and with data")
+    eq(got[1], None, "XREAD BLOCK timed out")
+    eq(got[4], None, "XREADGROUP BLOCK timed out")
+    flush(cl)
+    other = cl.client()
+    base = dedicated(cl)
+    blocked = cl.raw()
+    blocked.send(encode_all([("XREAD", "BLOCK", "3000", "STREAMS", s, "$")]))
+    wait_until(lambda: dedicated(cl) == base + 1, 5, "the blocking client's connection")
+    eq(other.xadd(s, {"f": "w"}, id="5-1"), b"5-1", "XADD while XREAD blocks")
+    eq(blocked.reply(), [[s.encode(), [[b"5-1", [b"f", b"w"]]]]], "XREAD woken by XADD")
+    blocked.close()
+    other.close()
+
+
 def test_the_clients_own_pipeline_keeps_its_order():
     cl = cluster()
     q = "{%s}q" % cl.tag
@@ -107,8 +129,7 @@ def test_keys_on_several_vnodes_are_refused():
     cl = cluster()
     c = cl.raw()
     r = c.call("BLPOP", "{%s}a" % cl.tag, "{%s}b" % cl.other, "1")
-    eq(r, Err("ERR command 'BLPOP' is not supported by ringproxy when its keys are on "
-              "different vnodes"), "BLPOP over two vnodes")
+    eq(r, Err("CROSSSLOT Keys in request don't hash to the same vnode"), "BLPOP over two vnodes")
     eq(c.call("PING"), Status("PONG"), "the client goes on")
     c.close()
 
