@@ -72,7 +72,8 @@ server_t *server_new(worker_t *w, const char *name)
     s->worker = w;
     s->name = strdup(name);
     s->nconns = w->cfg->backend_connections;
-    s->conns = calloc((size_t)s->nconns, sizeof(*s->conns));
+    /* The RESP3 half is opened only when a RESP3 client uses it. */
+    s->conns = calloc(2 * (size_t)s->nconns, sizeof(*s->conns));
     s->st = stats_pnode_slot(name, w->id);
     if (s->name == NULL || s->conns == NULL || s->st == NULL) {
         free(s->name);
@@ -80,8 +81,9 @@ server_t *server_new(worker_t *w, const char *name)
         free(s);
         return NULL;
     }
-    for (int i = 0; i < s->nconns; i++) {
+    for (int i = 0; i < 2 * s->nconns; i++) {
         s->conns[i].server = s;
+        s->conns[i].resp3 = i >= s->nconns;
         TAILQ_INIT(&s->conns[i].inflight);
     }
     server_resolve(s);
@@ -120,7 +122,7 @@ void server_free(server_t *s)
 {
     /* A pnode leaving the ring while down is no longer down for us. */
     stats_pnode_mark(s->st, 0);
-    for (int i = 0; i < s->nconns; i++) {
+    for (int i = 0; i < 2 * s->nconns; i++) {
         backend_close(&s->conns[i]);
         backend_fail_all(&s->conns[i], "proxy shutting down");
     }
@@ -133,7 +135,7 @@ void server_free(server_t *s)
 size_t server_inflight(const server_t *s)
 {
     size_t n = 0;
-    for (int i = 0; i < s->nconns; i++)
+    for (int i = 0; i < 2 * s->nconns; i++)
         n += s->conns[i].ninflight;
     return n;
 }
@@ -170,9 +172,9 @@ static void backend_up(backend_t *b)
     s->backoff_ms = 0;
 }
 
-/* The reply to the AUTH that backend_connect sent ahead of any request: it
- * belongs to no request, so it is dropped here. A refusal makes the
- * connection useless; returns -1 once it is closed. */
+/* The reply to the AUTH or HELLO 3 that backend_connect sent ahead of any
+ * request: it belongs to no request, so it is dropped here. A refusal makes
+ * the connection useless; returns -1 once it is closed. */
 static int backend_auth_reply(backend_t *b, struct evbuffer *in)
 {
     server_t *s = b->server;
@@ -182,15 +184,17 @@ static int backend_auth_reply(backend_t *b, struct evbuffer *in)
     resp_scan_init(&b->scan);
     if (type != '-') {
         evbuffer_drain(in, len);
-        b->authing = 0;
-        backend_up(b);
+        if (--b->authing == 0)
+            backend_up(b);
         return 0;
     }
     /* The error line without '-' and CRLF. */
     int n = len > 3 ? (int)(len - 3) : 0;
     const char *line = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-    snprintf(reason, sizeof(reason), "AUTH failed: %.*s", n, line + 1);
-    log_warn("backend AUTH refused pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    const char *what = b->resp3 && b->authing == 1 ? "HELLO 3" : "AUTH";
+    snprintf(reason, sizeof(reason), "%s failed: %.*s", what, n, line + 1);
+    log_warn("backend %s refused pnode=%s worker=%d reason=\"%s\"", what, s->name, s->worker->id,
+             reason);
     backend_close(b);
     server_mark_down(s, reason);
     backend_fail_all(b, reason);
@@ -359,7 +363,12 @@ static int backend_connect(backend_t *b)
         evbuffer_add_printf(b->conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
         evbuffer_add(b->conn->out, pw, n);
         evbuffer_add(b->conn->out, "\r\n", 2);
-        b->authing = 1;
+        b->authing++;
+    }
+    if (b->resp3) {
+        static const char hello[] = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n";
+        evbuffer_add(b->conn->out, hello, sizeof(hello) - 1);
+        b->authing++;
     }
     return 0;
 }
@@ -376,9 +385,18 @@ void server_connect(server_t *s)
 
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
 {
-    backend_t *b = &s->conns[s->next];
-    if (++s->next == s->nconns)
-        s->next = 0;
+    backend_t *b;
+    /* A client's own request on the connections of its protocol; parts of
+     * merged replies speak RESP2, which the merge reads. */
+    if (__builtin_expect(r->client != NULL && r->client->proto == 3, 0)) {
+        b = &s->conns[s->nconns + s->next3];
+        if (++s->next3 == s->nconns)
+            s->next3 = 0;
+    } else {
+        b = &s->conns[s->next];
+        if (++s->next == s->nconns)
+            s->next = 0;
+    }
     STAT_INC(s->st->requests);
 
     if (s->addrlen == 0) {

@@ -30,7 +30,8 @@ typedef struct backend {
     struct request_queue inflight;
     size_t ninflight;
     resp_scan_t scan;
-    int authing;        /* the AUTH sent on connect awaits its reply */
+    int authing;        /* replies owed to the AUTH and HELLO sent on connect */
+    int resp3;          /* opened with HELLO 3: serves RESP3 clients */
     int answered;       /* a reply came on this connection */
     uint64_t dropped;   /* bytes dropped so far of a reply over the hard limit */
 } backend_t;
@@ -43,9 +44,10 @@ typedef struct server {
     int addrlen;
     char addr_err[320];         /* why the name has no usable address */
     char *tls_host;             /* tls:// pnodes: the name to verify */
-    backend_t *conns;
+    backend_t *conns;           /* nconns RESP2 ones, then nconns RESP3 ones */
     int nconns;
     int next;                   /* round robin over conns */
+    int next3;                  /* and over the RESP3 ones */
     int down;                   /* last connect failed: wait for backoff */
     uint64_t retry_at_ms;
     int backoff_ms;

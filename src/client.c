@@ -182,6 +182,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
     }
     c->worker = w;
     c->authed = !auth_enabled(w->cfg->requirepass);
+    c->proto = 2;
     clientcmd_init(c);
     resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);

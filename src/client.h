@@ -35,6 +35,7 @@ typedef struct client {
     uint64_t id;    /* CLIENT ID: unique in the process, from 1 */
     char *name;     /* CLIENT SETNAME; NULL = none */
     uint64_t created_ms; /* for CLIENT INFO's age */
+    int proto;      /* RESP version chosen by HELLO: 2 or 3 */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

@@ -19,6 +19,7 @@
 
 #include "clientcmd.h"
 #include "proxycmd.h"
+#include "resp3.h"
 #include "router.h"
 #include "worker.h"
 
@@ -88,10 +89,11 @@ static void clientcmd_line(struct evbuffer *out, const client_t *c, const char *
                         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=0 flags=N db=0 "
                         "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
                         "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "
-                        "user=default redir=-1 resp=2\n",
+                        "user=default redir=-1 resp=%d\n",
                         (unsigned long long)c->id, addr, laddr, (int)c->conn->fd,
                         c->name != NULL ? c->name : "",
-                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000), cmd);
+                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000), cmd,
+                        c->proto);
 }
 
 /* The arguments every subcommand handler gets. */
@@ -104,10 +106,10 @@ static void clientcmd_ok(request_t *r)
     request_done(r);
 }
 
-/* The lines as one bulk string; r is done. */
+/* The lines as one bulk string (verbatim text in RESP3); r is done. */
 static void clientcmd_reply_bulk(request_t *r, struct evbuffer *lines)
 {
-    proxycmd_bulk_buffer(r->reply, lines);
+    resp3_verbatim_buffer(r->reply, r->client->proto, lines);
     request_done(r);
 }
 
@@ -222,7 +224,7 @@ static void clientcmd_getname(CLIENTCMD_ARGS)
     if (c->name != NULL)
         proxycmd_bulk_str(r->reply, c->name);
     else
-        evbuffer_add(r->reply, "$-1\r\n", 5);
+        resp3_null(r->reply, c->proto);
     request_done(r);
 }
 

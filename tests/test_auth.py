@@ -63,9 +63,9 @@ def test_auth_forms():
     c3 = cl.raw()
     assert_err(c3.call("HELLO", "2", "AUTH", "default", "nope"), WRONGPASS, "HELLO AUTH wrong")
     assert_err(c3.call("GET", "forms:k"), NOAUTH, "refused after HELLO with a wrong password")
-    assert_err(c3.call("HELLO", "3", "AUTH", "default", PASS),
-               "NOPROTO sorry, this protocol version is not supported", "HELLO 3 AUTH")
-    assert_err(c3.call("GET", "forms:k"), NOAUTH, "HELLO 3 AUTH does not authenticate")
+    assert_err(c3.call("HELLO", "4", "AUTH", "default", PASS),
+               "NOPROTO unsupported protocol version", "HELLO 4 AUTH")
+    assert_err(c3.call("GET", "forms:k"), NOAUTH, "HELLO 4 AUTH does not authenticate")
     hello = c3.call("HELLO", "2", "AUTH", "default", PASS, "SETNAME", "me")
     check(isinstance(hello, list) and hello[:2] == [b"server", b"ringproxy"],
           "HELLO 2 AUTH default password: %r" % (hello,))
