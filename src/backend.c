@@ -137,6 +137,7 @@ size_t server_inflight(const server_t *s)
     size_t n = 0;
     for (int i = 0; i < 2 * s->nconns; i++)
         n += s->conns[i].ninflight;
+    n += (size_t)s->nlinks; /* kept until its subscribers leave */
     return n;
 }
 
@@ -331,12 +332,11 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
 
 static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
 
-static int backend_connect(backend_t *b)
+conn_t *server_open(server_t *s, const conn_ops_t *ops, void *arg, int resp3, int *owed)
 {
-    server_t *s = b->server;
     int err = 0;
+    conn_t *conn;
 
-    resp_scan_init(&b->scan);
     STAT_INC(s->st->connects);
     int ms = CONFIG_GET(s->worker->cfg->connect_timeout_ms);
     if (s->tls_host != NULL) {
@@ -344,32 +344,42 @@ static int backend_connect(backend_t *b)
         SSL *ssl = tls_connect_ssl(s->worker->tls, s->tls_host, why, sizeof(why));
         if (ssl == NULL) {
             server_mark_down(s, why);
-            return -1;
+            return NULL;
         }
-        b->conn = conn_connect_tls(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
-                                   ssl, &backend_ops, b, &err);
+        conn = conn_connect_tls(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
+                                ssl, ops, arg, &err);
     } else {
-        b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
-                               &backend_ops, b, &err);
+        conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms, ops,
+                            arg, &err);
     }
-    if (b->conn == NULL) {
+    if (conn == NULL) {
         server_mark_down(s, strerror(err));
-        return -1;
+        return NULL;
     }
-    b->state = BACKEND_CONNECTING;
+    *owed = 0;
     const char *pw = s->worker->cfg->backend_password;
     if (auth_enabled(pw)) {
         size_t n = strlen(pw);
-        evbuffer_add_printf(b->conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
-        evbuffer_add(b->conn->out, pw, n);
-        evbuffer_add(b->conn->out, "\r\n", 2);
-        b->authing++;
+        evbuffer_add_printf(conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
+        evbuffer_add(conn->out, pw, n);
+        evbuffer_add(conn->out, "\r\n", 2);
+        (*owed)++;
     }
-    if (b->resp3) {
+    if (resp3) {
         static const char hello[] = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n";
-        evbuffer_add(b->conn->out, hello, sizeof(hello) - 1);
-        b->authing++;
+        evbuffer_add(conn->out, hello, sizeof(hello) - 1);
+        (*owed)++;
     }
+    return conn;
+}
+
+static int backend_connect(backend_t *b)
+{
+    resp_scan_init(&b->scan);
+    b->conn = server_open(b->server, &backend_ops, b, b->resp3, &b->authing);
+    if (b->conn == NULL)
+        return -1;
+    b->state = BACKEND_CONNECTING;
     return 0;
 }
 

@@ -53,6 +53,7 @@ typedef struct server {
     int backoff_ms;
     char reason[128];
     int retiring;               /* no longer in the ring: free when drained */
+    int nlinks;                 /* clients' subscription connections to it */
     stats_pnode_slot_t *st;     /* this worker's counters for the pnode */
 } server_t;
 
@@ -63,6 +64,10 @@ void server_free(server_t *s);
 /* Opens every connection now (preconnect). */
 void server_connect(server_t *s);
 size_t server_inflight(const server_t *s);
+/* A new connection to s with ops; AUTH (backend-password) and, for resp3,
+ * HELLO 3 are queued on it ahead of anything else, and *owed says how many
+ * replies they will get. NULL, with s marked down, if it cannot start. */
+conn_t *server_open(server_t *s, const conn_ops_t *ops, void *arg, int resp3, int *owed);
 /* Sends r, whose bytes are the next len bytes of src (moved), to s. */
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len);
 

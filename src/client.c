@@ -17,6 +17,7 @@
 #include "client.h"
 #include "clientcmd.h"
 #include "log.h"
+#include "pubsub.h"
 #include "router.h"
 #include "worker.h"
 
@@ -196,6 +197,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
 void client_free(client_t *c)
 {
     request_t *r;
+    pubsub_reset(c, 0);
     while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
         TAILQ_REMOVE(&c->queue, r, cq);
         if (r->done)

@@ -36,6 +36,7 @@ typedef struct client {
     char *name;     /* CLIENT SETNAME; NULL = none */
     uint64_t created_ms; /* for CLIENT INFO's age */
     int proto;      /* RESP version chosen by HELLO: 2 or 3 */
+    struct pubsub *pubsub; /* NULL until it subscribes */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

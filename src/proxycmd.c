@@ -13,6 +13,7 @@
 #include "config.h"
 #include "info.h"
 #include "proxycmd.h"
+#include "pubsub.h"
 #include "resp3.h"
 #include "ring.h"
 #include "router.h"
@@ -347,6 +348,7 @@ static void proxycmd_time(request_t *r)
 static void proxycmd_reset(client_t *c, request_t *r)
 {
     clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
+    pubsub_reset(c, 1);
     c->authed = !auth_enabled(c->worker->cfg->requirepass);
     c->proto = 2;
     evbuffer_add(r->reply, "+RESET\r\n", 8);
@@ -363,6 +365,8 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
             request_error(r, "ERR wrong number of arguments for 'ping' command");
             return;
         }
+        if (pubsub_ping(c, r, base, args, argc))
+            return;
         if (argc == 2)
             proxycmd_bulk(r->reply, base + args[1].off, args[1].len);
         else
@@ -399,6 +403,8 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
         info_handle(c, r, base, args, argc);
     } else if (strcmp(name, "time") == 0) {
         proxycmd_time(r);
+    } else if (strstr(name, "subscribe") != NULL) {
+        pubsub_handle(c, r, cmd, base, args, argc);
     } else if (strcmp(name, "reset") == 0) {
         proxycmd_reset(c, r);
     } else if (strcmp(name, "readonly") == 0 || strcmp(name, "readwrite") == 0) {

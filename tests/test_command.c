@@ -65,12 +65,15 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "keys", "scan", "flushall", "flushdb", "multi", "exec", "watch", "subscribe",
+        "keys", "scan", "flushall", "flushdb", "multi", "exec", "watch", "monitor",
         "cluster", "migrate", "move", "debug", "shutdown", "blpop", "wait",
     };
     for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
         assert_true(command_lookup(unsupported[i], strlen(unsupported[i]))->flags & CMD_UNSUPPORTED);
     assert_false(command_lookup("rename", 6)->flags & CMD_UNSUPPORTED);
+    /* Pub/sub: subscriptions are the proxy's, PUBLISH goes by channel. */
+    assert_true(command_lookup("subscribe", 9)->flags & CMD_PROXY);
+    assert_int_equal(command_lookup("publish", 7)->first, 1);
 }
 
 static void t_arity(void **state)
