@@ -136,7 +136,7 @@ static const command_t command_table[] = {
     {"psync", -3, 0, 0, 0, 0, CMD_UNSUPPORTED},
     {"pttl", 2, 1, 1, 1, 0, 0},
     {"publish", 3, 1, 1, 1, 0, 0},
-    {"pubsub", -2, 0, 0, 0, 0, CMD_UNSUPPORTED},
+    {"pubsub", -2, 0, 0, 0, 0, CMD_PROXY},
     {"punsubscribe", -1, 0, 0, 0, 0, CMD_PROXY},
     {"quit", -1, 0, 0, 0, 0, CMD_PROXY | CMD_NOAUTH},
     {"randomkey", 1, 0, 0, 0, 0, CMD_UNSUPPORTED},

@@ -14,6 +14,7 @@
 #include "info.h"
 #include "proxycmd.h"
 #include "pubsub.h"
+#include "pubsubcmd.h"
 #include "resp3.h"
 #include "ring.h"
 #include "router.h"
@@ -403,6 +404,8 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
         info_handle(c, r, base, args, argc);
     } else if (strcmp(name, "time") == 0) {
         proxycmd_time(r);
+    } else if (strcmp(name, "pubsub") == 0) {
+        pubsubcmd_handle(c, r, base, args, argc);
     } else if (strstr(name, "subscribe") != NULL) {
         pubsub_handle(c, r, cmd, base, args, argc);
     } else if (strcmp(name, "reset") == 0) {

@@ -164,6 +164,29 @@ def test_redis_py_pubsub():
     eq(out[1], out[0], "redis-py pubsub through the proxy vs redis-server")
 
 
+def test_pubsub_introspection_merged():
+    cl = cluster()
+    d, p = both(cl)
+    ch = cl.chans
+    for c in (d, p):
+        c.send(encode("SUBSCRIBE", ch[0], ch[1]) + encode("PSUBSCRIBE", "ps:*", "x*") +
+               encode("SSUBSCRIBE", ch[2], ch[3]))
+        frames(c, 6)
+    dq, pq = both(cl)
+    for cmd in (("PUBSUB", "CHANNELS"), ("PUBSUB", "CHANNELS", "ps:*"),
+                ("PUBSUB", "SHARDCHANNELS"), ("PUBSUB", "shardchannels", "nomatch*")):
+        want, got = (decode(c.raw_call(*cmd))[0] for c in (dq, pq))
+        eq(sorted(got), sorted(want), " ".join(cmd))
+    same_frames(dq, pq, ("PUBSUB", "NUMSUB", ch[0], ch[1], ch[2], "none"), 1, "NUMSUB")
+    same_frames(dq, pq, ("PUBSUB", "SHARDNUMSUB", ch[2], ch[3], ch[0]), 1, "SHARDNUMSUB")
+    same_frames(dq, pq, ("PUBSUB", "NUMSUB"), 1, "NUMSUB of nothing")
+    same_frames(dq, pq, ("PUBSUB", "NUMPAT"), 1, "NUMPAT counts a pattern once")
+    for cmd in (("PUBSUB", "NUMPAT", "x"), ("PUBSUB", "CHANNELS", "a", "b"), ("PUBSUB", "FOO")):
+        same_frames(dq, pq, cmd, 1, " ".join(cmd))
+    for c in (d, p, dq, pq):
+        c.close()
+
+
 def proxy_links(cl):
     """Subscription connections on the pnodes (sub or psub set)."""
     n = 0
