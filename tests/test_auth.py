@@ -190,6 +190,29 @@ def test_backend_password():
     eq(proxy.stop(), 0, "proxy exit status")
 
 
+def test_backend_password_resp3_and_subscriptions():
+    """RESP3 and subscription connections AUTH first, as the shared ones."""
+    from resp3client import Resp3Client
+    servers, ring, proxy = pass_proxy(BACKEND_PASS)
+    c = Resp3Client(proxy.port)
+    check(c.raw_call("HELLO", "3").startswith(b"%7\r\n"), "HELLO 3")
+    keys = ["bp3:%d" % i for i in range(20)]
+    c.send(encode_all([("SET", k, "v") for k in keys] + [("GET", k) for k in keys] +
+                      [("GET", "bp3:none")]))
+    eq([c.frame() for _ in range(2 * len(keys) + 1)],
+       [b"+OK\r\n"] * len(keys) + [b"$1\r\nv\r\n"] * len(keys) + [b"_\r\n"],
+       "RESP3 through AUTHed pnode connections")
+    c.send(encode("PSUBSCRIBE", "bp3:*"))
+    eq(c.frame(), b">3\r\n$10\r\npsubscribe\r\n$5\r\nbp3:*\r\n:1\r\n", "PSUBSCRIBE")
+    pub = Resp3Client(proxy.port)
+    eq(pub.raw_call("PUBLISH", "bp3:ch", "m"), b":1\r\n", "PUBLISH reaches the subscriber")
+    eq(c.frame(), b">4\r\n$8\r\npmessage\r\n$5\r\nbp3:*\r\n$6\r\nbp3:ch\r\n$1\r\nm\r\n",
+       "pmessage")
+    c.close()
+    pub.close()
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
 def test_backend_password_wrong():
     servers, ring, proxy = pass_proxy("not-it", threads=1)
     c = proxy.raw()
