@@ -19,6 +19,7 @@
 
 #include "clientcmd.h"
 #include "proxycmd.h"
+#include "pubsub.h"
 #include "resp3.h"
 #include "router.h"
 #include "worker.h"
@@ -85,14 +86,17 @@ static void clientcmd_line(struct evbuffer *out, const client_t *c, const char *
     int lok = getsockname(c->conn->fd, (struct sockaddr *)&local, &llen) == 0;
     clientcmd_addr(addr, sizeof(addr), &peer, pok);
     clientcmd_addr(laddr, sizeof(laddr), &local, lok);
+    size_t subs[3];
+    pubsub_counts(c, subs);
     evbuffer_add_printf(out,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=0 flags=N db=0 "
-                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
+                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=0 flags=%s db=0 "
+                        "sub=%zu psub=%zu ssub=%zu multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
                         "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "
                         "user=default redir=-1 resp=%d\n",
                         (unsigned long long)c->id, addr, laddr, (int)c->conn->fd,
                         c->name != NULL ? c->name : "",
-                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000), cmd,
+                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000),
+                        subs[0] + subs[1] + subs[2] > 0 ? "P" : "N", subs[0], subs[1], subs[2], cmd,
                         c->proto);
 }
 

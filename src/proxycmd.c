@@ -138,23 +138,35 @@ static void proxycmd_auth(client_t *c, request_t *r, const char *base, const res
     request_done(r);
 }
 
+/* HELLO's protover as Redis reads it (string2ll): 2 or 3, 0 for another
+ * integer, -1 for what is not one. */
+static int proxycmd_protover(const char *v, size_t len)
+{
+    size_t i = len > 0 && v[0] == '-';
+    if (i == len || len - i > 18 || (v[i] == '0' && (len > i + 1 || i == 1)))
+        return -1;
+    for (size_t k = i; k < len; k++) {
+        if (v[k] < '0' || v[k] > '9')
+            return -1;
+    }
+    return len == 1 && (v[0] == '2' || v[0] == '3') ? v[0] - '0' : 0;
+}
+
 static void proxycmd_hello(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
                            size_t argc)
 {
     const resp_arg_t *user = NULL, *name = NULL;
     int proto = c->proto;
     if (argc >= 2) {
-        const char *v = base + args[1].off;
-        size_t len = args[1].len;
-        if (!proxycmd_digits(v, len)) {
+        proto = proxycmd_protover(base + args[1].off, args[1].len);
+        if (proto < 0) {
             request_error(r, "ERR Protocol version is not an integer or out of range");
             return;
         }
-        if (!proxycmd_is(v, len, "2") && !proxycmd_is(v, len, "3")) {
+        if (proto == 0) {
             request_error(r, "NOPROTO unsupported protocol version");
             return;
         }
-        proto = v[0] - '0';
     }
     for (size_t i = 2; i < argc; i++) {
         if (proxycmd_is(base + args[i].off, args[i].len, "setname") && i + 1 < argc) {

@@ -564,6 +564,14 @@ int pubsub_ping(client_t *c, request_t *r, const char *base, const resp_arg_t *a
     return 1;
 }
 
+void pubsub_counts(const client_t *c, size_t out[3])
+{
+    const pubsub_t *ps = c->pubsub;
+    out[0] = ps != NULL ? ps->nsubs[PS_CHANNEL] : 0;
+    out[1] = ps != NULL ? ps->nsubs[PS_PATTERN] : 0;
+    out[2] = ps != NULL ? ps->nsubs[PS_SHARD] : 0;
+}
+
 void pubsub_reset(client_t *c, int flush)
 {
     pubsub_t *ps = c->pubsub;

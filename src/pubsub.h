@@ -27,6 +27,8 @@ int pubsub_refuse(client_t *c, request_t *r, const command_t *cmd, const char *b
 /* PING of a RESP2 client with subscriptions, answered as Redis does: 1
  * when it was. */
 int pubsub_ping(client_t *c, request_t *r, const char *base, const resp_arg_t *args, size_t argc);
+/* c's channels, patterns and shard channels, as CLIENT LIST shows them. */
+void pubsub_counts(const client_t *c, size_t out[3]);
 /* Drops c's subscriptions and their connections (RESET, and the client
  * going away: flush 0, its requests are only marked done). */
 void pubsub_reset(client_t *c, int flush);

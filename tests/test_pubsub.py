@@ -5,6 +5,7 @@ subscribed-mode errors, RESP3 pushes. PUBLISH/SPUBLISH go to the channel's
 pnode; a client's subscription connections go with it."""
 
 import os
+import re
 import sys
 import time
 
@@ -99,6 +100,11 @@ def test_resp3_pushes_as_one_redis():
     # RESP3 clients run any command while subscribed.
     same_frames(d, p, ("SUBSCRIBE", cl.chans[0]), 1, "RESP3 SUBSCRIBE")
     same_frames(d, p, ("GET", "ps:none"), 1, "GET while subscribed (RESP3)")
+    same_frames(d, p, ("PSUBSCRIBE", "a*", "b*"), 2, "two patterns")
+    want, got = (c.raw_call("CLIENT", "INFO").decode() for c in (d, p))
+    for field in ("flags", "sub", "psub", "ssub"):
+        eq(re.search(" %s=(\\S+)" % field, got).group(1),
+           re.search(" %s=(\\S+)" % field, want).group(1), "CLIENT INFO " + field)
     d.close()
     p.close()
 
