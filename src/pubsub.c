@@ -40,6 +40,7 @@ typedef struct ps_link {
     conn_t *conn;
     resp_scan_t scan;
     int owed;            /* replies to the AUTH and HELLO sent first */
+    int proto;           /* the RESP version it was opened with */
     unsigned nsubs;      /* channels and shard channels on it */
     ps_wait_t *head, *tail;
 } ps_link_t;
@@ -166,9 +167,9 @@ static int ps_frame_kind(struct evbuffer *in, size_t len, char *out, size_t cap)
     return 0;
 }
 
-static void ps_deliver(pubsub_t *ps, struct evbuffer *in, size_t len)
+static void ps_deliver(ps_link_t *l, struct evbuffer *in, size_t len)
 {
-    client_t *c = ps->client;
+    client_t *c = l->ps->client;
     request_t *r = c->closing ? NULL : request_new(c->worker);
     if (r == NULL) {
         evbuffer_drain(in, len);
@@ -178,6 +179,10 @@ static void ps_deliver(pubsub_t *ps, struct evbuffer *in, size_t len)
     TAILQ_INSERT_TAIL(&c->queue, r, cq);
     c->nqueue++;
     evbuffer_remove_buffer(in, r->reply, len);
+    /* A client that changed protocol since: a message is an array or a
+     * push of bulks, alike but for the first byte. */
+    if (l->proto != c->proto)
+        *evbuffer_pullup(r->reply, 1) = c->proto == 3 ? '>' : '*';
     STAT_INC(c->worker->stats.pubsub_messages);
     request_done(r);
 }
@@ -205,7 +210,7 @@ static int ps_link_frame(ps_link_t *l, struct evbuffer *in, size_t len, char typ
     }
     if (strcmp(kind, "message") == 0 || strcmp(kind, "pmessage") == 0 ||
         strcmp(kind, "smessage") == 0) {
-        ps_deliver(l->ps, in, len);
+        ps_deliver(l, in, len);
         return 0;
     }
     evbuffer_drain(in, len);
@@ -301,6 +306,7 @@ static ps_link_t *ps_link_get(pubsub_t *ps, server_t *s, char *why, size_t cap)
     }
     l->ps = ps;
     l->server = s;
+    l->proto = ps->client->proto;
     resp_scan_init(&l->scan);
     ps->links[ps->nlinks++] = l;
     s->nlinks++;

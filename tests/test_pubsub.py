@@ -105,6 +105,12 @@ def test_resp3_pushes_as_one_redis():
     for field in ("flags", "sub", "psub", "ssub"):
         eq(re.search(" %s=(\\S+)" % field, got).group(1),
            re.search(" %s=(\\S+)" % field, want).group(1), "CLIENT INFO " + field)
+    # Back to RESP2 while subscribed: messages become arrays.
+    for c in (d, p):
+        eq(c.raw_call("HELLO", "2")[:5], b"*14\r\n", "HELLO 2 while subscribed")
+    eq(publish(cl.proxy.port, cl.chans[0], "r2"), publish(cl.direct.port, cl.chans[0], "r2"),
+       "PUBLISH after HELLO 2")
+    eq(p.frame(), d.frame(), "a RESP2 message after HELLO 2")
     d.close()
     p.close()
 
