@@ -216,6 +216,13 @@ static size_t admin_metrics(const proxy_t *p, admin_metric_t *m, size_t cap)
       t.s.output_limit_hard);
     M("ringproxy_client_output_limit_closes_total", NULL, NULL, "limit=\"soft\"",
       t.s.output_limit_soft);
+    M("ringproxy_subscription_connections", "Subscribers' connections to pnodes open.", "gauge",
+      "", t.s.pubsub_links);
+    M("ringproxy_subscriptions_refused_total",
+      "(P|S)SUBSCRIBEs refused by max-subscription-connections.", "counter", "",
+      t.s.pubsub_refused);
+    M("ringproxy_pubsub_messages_total", "Pub/sub messages forwarded to subscribers.", "counter",
+      "", t.s.pubsub_messages);
     M("ringproxy_bytes_in_total", "Bytes read from clients and pnodes.", "counter", "", t.bytes_in);
     M("ringproxy_bytes_out_total", "Bytes written to clients and pnodes.", "counter", "", t.bytes_out);
     M("ringproxy_ring_generation", "Generation of the ring in force.", "gauge", "",

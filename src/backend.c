@@ -72,7 +72,8 @@ server_t *server_new(worker_t *w, const char *name)
     s->worker = w;
     s->name = strdup(name);
     s->nconns = w->cfg->backend_connections;
-    s->conns = calloc((size_t)s->nconns, sizeof(*s->conns));
+    /* The RESP3 half is opened only when a RESP3 client uses it. */
+    s->conns = calloc(2 * (size_t)s->nconns, sizeof(*s->conns));
     s->st = stats_pnode_slot(name, w->id);
     if (s->name == NULL || s->conns == NULL || s->st == NULL) {
         free(s->name);
@@ -80,8 +81,9 @@ server_t *server_new(worker_t *w, const char *name)
         free(s);
         return NULL;
     }
-    for (int i = 0; i < s->nconns; i++) {
+    for (int i = 0; i < 2 * s->nconns; i++) {
         s->conns[i].server = s;
+        s->conns[i].resp3 = i >= s->nconns;
         TAILQ_INIT(&s->conns[i].inflight);
     }
     TAILQ_INIT(&s->dedicated);
@@ -126,7 +128,7 @@ void server_free(server_t *s)
 {
     /* A pnode leaving the ring while down is no longer down for us. */
     stats_pnode_mark(s->st, 0);
-    for (int i = 0; i < s->nconns; i++) {
+    for (int i = 0; i < 2 * s->nconns; i++) {
         backend_close(&s->conns[i]);
         backend_fail_all(&s->conns[i], "proxy shutting down");
     }
@@ -152,10 +154,11 @@ size_t server_inflight(const server_t *s)
 {
     size_t n = 0;
     const backend_t *d;
-    for (int i = 0; i < s->nconns; i++)
+    for (int i = 0; i < 2 * s->nconns; i++)
         n += s->conns[i].ninflight;
     TAILQ_FOREACH(d, &s->dedicated, dlink)
         n += d->ninflight;
+    n += (size_t)s->nlinks; /* kept until its subscribers leave */
     return n;
 }
 
@@ -195,9 +198,9 @@ static void backend_up(backend_t *b)
     s->backoff_ms = 0;
 }
 
-/* The reply to the AUTH that backend_connect sent ahead of any request: it
- * belongs to no request, so it is dropped here. A refusal makes the
- * connection useless; returns -1 once it is closed. */
+/* The reply to the AUTH or HELLO 3 that backend_connect sent ahead of any
+ * request: it belongs to no request, so it is dropped here. A refusal makes
+ * the connection useless; returns -1 once it is closed. */
 static int backend_auth_reply(backend_t *b, struct evbuffer *in)
 {
     server_t *s = b->server;
@@ -207,15 +210,17 @@ static int backend_auth_reply(backend_t *b, struct evbuffer *in)
     resp_scan_init(&b->scan);
     if (type != '-') {
         evbuffer_drain(in, len);
-        b->authing = 0;
-        backend_up(b);
+        if (--b->authing == 0)
+            backend_up(b);
         return 0;
     }
     /* The error line without '-' and CRLF. */
     int n = len > 3 ? (int)(len - 3) : 0;
     const char *line = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-    snprintf(reason, sizeof(reason), "AUTH failed: %.*s", n, line + 1);
-    log_warn("backend AUTH refused pnode=%s worker=%d reason=\"%s\"", s->name, s->worker->id, reason);
+    const char *what = b->resp3 && b->authing == 1 ? "HELLO 3" : "AUTH";
+    snprintf(reason, sizeof(reason), "%s failed: %.*s", what, n, line + 1);
+    log_warn("backend %s refused pnode=%s worker=%d reason=\"%s\"", what, s->name, s->worker->id,
+             reason);
     backend_close(b);
     server_mark_down(s, reason);
     backend_fail_all(b, reason);
@@ -363,12 +368,11 @@ static void backend_event_cb(conn_t *conn, conn_event_t what, int err, void *arg
 
 static const conn_ops_t backend_ops = { backend_read_cb, NULL, backend_event_cb };
 
-static int backend_connect(backend_t *b)
+conn_t *server_open(server_t *s, const conn_ops_t *ops, void *arg, int resp3, int *owed)
 {
-    server_t *s = b->server;
     int err = 0;
+    conn_t *conn;
 
-    resp_scan_init(&b->scan);
     STAT_INC(s->st->connects);
     int ms = CONFIG_GET(s->worker->cfg->connect_timeout_ms);
     if (s->tls_host != NULL) {
@@ -376,27 +380,42 @@ static int backend_connect(backend_t *b)
         SSL *ssl = tls_connect_ssl(s->worker->tls, s->tls_host, why, sizeof(why));
         if (ssl == NULL) {
             server_mark_down(s, why);
-            return -1;
+            return NULL;
         }
-        b->conn = conn_connect_tls(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
-                                   ssl, &backend_ops, b, &err);
+        conn = conn_connect_tls(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
+                                ssl, ops, arg, &err);
     } else {
-        b->conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms,
-                               &backend_ops, b, &err);
+        conn = conn_connect(&s->worker->loop, (struct sockaddr *)&s->addr, s->addrlen, ms, ops,
+                            arg, &err);
     }
-    if (b->conn == NULL) {
+    if (conn == NULL) {
         server_mark_down(s, strerror(err));
-        return -1;
+        return NULL;
     }
-    b->state = BACKEND_CONNECTING;
+    *owed = 0;
     const char *pw = s->worker->cfg->backend_password;
     if (auth_enabled(pw)) {
         size_t n = strlen(pw);
-        evbuffer_add_printf(b->conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
-        evbuffer_add(b->conn->out, pw, n);
-        evbuffer_add(b->conn->out, "\r\n", 2);
-        b->authing = 1;
+        evbuffer_add_printf(conn->out, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", n);
+        evbuffer_add(conn->out, pw, n);
+        evbuffer_add(conn->out, "\r\n", 2);
+        (*owed)++;
     }
+    if (resp3) {
+        static const char hello[] = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n";
+        evbuffer_add(conn->out, hello, sizeof(hello) - 1);
+        (*owed)++;
+    }
+    return conn;
+}
+
+static int backend_connect(backend_t *b)
+{
+    resp_scan_init(&b->scan);
+    b->conn = server_open(b->server, &backend_ops, b, b->resp3, &b->authing);
+    if (b->conn == NULL)
+        return -1;
+    b->state = BACKEND_CONNECTING;
     return 0;
 }
 
@@ -423,9 +442,18 @@ static inline void backend_enqueue(backend_t *b, request_t *r, struct evbuffer *
 
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len)
 {
-    backend_t *b = &s->conns[s->next];
-    if (++s->next == s->nconns)
-        s->next = 0;
+    backend_t *b;
+    /* A client's own request on the connections of its protocol; parts of
+     * merged replies speak RESP2, which the merge reads. */
+    if (__builtin_expect(r->client != NULL && r->client->proto == 3, 0)) {
+        b = &s->conns[s->nconns + s->next3];
+        if (++s->next3 == s->nconns)
+            s->next3 = 0;
+    } else {
+        b = &s->conns[s->next];
+        if (++s->next == s->nconns)
+            s->next = 0;
+    }
     STAT_INC(s->st->requests);
 
     if (s->addrlen == 0) {
@@ -472,6 +500,7 @@ backend_t *backend_dedicated_new(server_t *s, request_t *r)
         }
         b->server = s;
         b->dedicated = 1;
+        b->resp3 = r->client != NULL && r->client->proto == 3; /* replies as the client reads */
         TAILQ_INIT(&b->inflight);
         if (backend_connect(b) == 0) {
             TAILQ_INSERT_TAIL(&s->dedicated, b, dlink);

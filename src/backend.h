@@ -34,7 +34,8 @@ typedef struct backend {
     struct request_queue inflight;
     size_t ninflight;
     resp_scan_t scan;
-    int authing;        /* the AUTH sent on connect awaits its reply */
+    int authing;        /* replies owed to the AUTH and HELLO sent on connect */
+    int resp3;          /* opened with HELLO 3: serves RESP3 clients */
     int answered;       /* a reply came on this connection */
     uint64_t dropped;   /* bytes dropped so far of a reply over the hard limit */
     int dedicated;      /* one client's (pinned.c): no reconnect, no read timeout */
@@ -50,15 +51,17 @@ typedef struct server {
     int addrlen;
     char addr_err[320];         /* why the name has no usable address */
     char *tls_host;             /* tls:// pnodes: the name to verify */
-    backend_t *conns;
+    backend_t *conns;           /* nconns RESP2 ones, then nconns RESP3 ones */
     int nconns;
     int next;                   /* round robin over conns */
+    int next3;                  /* and over the RESP3 ones */
     int down;                   /* last connect failed: wait for backoff */
     uint64_t retry_at_ms;
     int backoff_ms;
     char reason[128];
     int retiring;               /* no longer in the ring: free when drained */
     struct backend_list dedicated; /* one client's connections each */
+    int nlinks;                 /* clients' subscription connections to it */
     stats_pnode_slot_t *st;     /* this worker's counters for the pnode */
 } server_t;
 
@@ -69,6 +72,10 @@ void server_free(server_t *s);
 /* Opens every connection now (preconnect). */
 void server_connect(server_t *s);
 size_t server_inflight(const server_t *s);
+/* A new connection to s with ops; AUTH (backend-password) and, for resp3,
+ * HELLO 3 are queued on it ahead of anything else, and *owed says how many
+ * replies they will get. NULL, with s marked down, if it cannot start. */
+conn_t *server_open(server_t *s, const conn_ops_t *ops, void *arg, int resp3, int *owed);
 /* Sends r, whose bytes are the next len bytes of src (moved), to s. */
 void server_send(server_t *s, request_t *r, struct evbuffer *src, size_t len);
 

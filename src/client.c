@@ -18,6 +18,7 @@
 #include "clientcmd.h"
 #include "log.h"
 #include "pinned.h"
+#include "pubsub.h"
 #include "router.h"
 #include "txn.h"
 #include "worker.h"
@@ -184,6 +185,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
     }
     c->worker = w;
     c->authed = !auth_enabled(w->cfg->requirepass);
+    c->proto = 2;
     clientcmd_init(c);
     resp_parser_init(&c->parser, CONFIG_GET(w->cfg->max_request_bytes));
     TAILQ_INIT(&c->queue);
@@ -197,6 +199,7 @@ client_t *client_new(worker_t *w, evutil_socket_t fd, int tls)
 void client_free(client_t *c)
 {
     request_t *r;
+    pubsub_reset(c, 0);
     while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
         TAILQ_REMOVE(&c->queue, r, cq);
         if (r->done)

@@ -39,6 +39,8 @@ typedef struct client {
     struct pinned *pinned; /* its dedicated pnode connections (pinned.c) */
     uint8_t reply_off;  /* CLIENT REPLY OFF */
     uint8_t reply_skip; /* CLIENT REPLY SKIP: the next request gets no reply */
+    int proto;      /* RESP version chosen by HELLO: 2 or 3 */
+    struct pubsub *pubsub; /* NULL until it subscribes */
 } client_t;
 
 TAILQ_HEAD(client_list, client);

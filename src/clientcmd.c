@@ -19,6 +19,8 @@
 
 #include "clientcmd.h"
 #include "proxycmd.h"
+#include "pubsub.h"
+#include "resp3.h"
 #include "router.h"
 #include "worker.h"
 
@@ -84,14 +86,18 @@ static void clientcmd_line(struct evbuffer *out, const client_t *c, const char *
     int lok = getsockname(c->conn->fd, (struct sockaddr *)&local, &llen) == 0;
     clientcmd_addr(addr, sizeof(addr), &peer, pok);
     clientcmd_addr(laddr, sizeof(laddr), &local, lok);
+    size_t subs[3];
+    pubsub_counts(c, subs);
     evbuffer_add_printf(out,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=0 flags=N db=0 "
-                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
+                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=0 flags=%s db=0 "
+                        "sub=%zu psub=%zu ssub=%zu multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
                         "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "
-                        "user=default redir=-1 resp=2\n",
+                        "user=default redir=-1 resp=%d\n",
                         (unsigned long long)c->id, addr, laddr, (int)c->conn->fd,
                         c->name != NULL ? c->name : "",
-                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000), cmd);
+                        (unsigned long long)((clientcmd_now_ms() - c->created_ms) / 1000),
+                        subs[0] + subs[1] + subs[2] > 0 ? "P" : "N", subs[0], subs[1], subs[2], cmd,
+                        c->proto);
 }
 
 /* The arguments every subcommand handler gets. */
@@ -104,10 +110,10 @@ static void clientcmd_ok(request_t *r)
     request_done(r);
 }
 
-/* The lines as one bulk string; r is done. */
+/* The lines as one bulk string (verbatim text in RESP3); r is done. */
 static void clientcmd_reply_bulk(request_t *r, struct evbuffer *lines)
 {
-    proxycmd_bulk_buffer(r->reply, lines);
+    resp3_verbatim_buffer(r->reply, r->client->proto, lines);
     request_done(r);
 }
 
@@ -233,7 +239,7 @@ static void clientcmd_getname(CLIENTCMD_ARGS)
     if (c->name != NULL)
         proxycmd_bulk_str(r->reply, c->name);
     else
-        evbuffer_add(r->reply, "$-1\r\n", 5);
+        resp3_null(r->reply, c->proto);
     request_done(r);
 }
 

@@ -54,6 +54,7 @@ static const opt_t config_opts[] = {
     OPT("max-request-bytes", OPT_U64, max_request_bytes, 1024, (long long)1 << 40),
     OPT("max-pipeline", OPT_INT, max_pipeline, 1, 1000000),
     OPT("max-dedicated-connections", OPT_INT, max_dedicated_connections, 0, 1000000),
+    OPT("max-subscription-connections", OPT_INT, max_subscription_connections, 1, 10000000),
     OPT("client-output-limit-hard", OPT_U64, client_output_limit_hard, 0, (long long)1 << 40),
     OPT("client-output-limit-soft", OPT_SOFT, client_output_limit_soft, 0, (long long)1 << 40),
     OPT("hash-tags", OPT_BOOL, hash_tags, 0, 1),
@@ -92,6 +93,7 @@ void config_init(config_t *c)
     c->max_request_bytes = 64u << 20; /* = client-output-limit-hard: what SET takes, GET gives */
     c->max_pipeline = 1024;
     c->max_dedicated_connections = 1000;
+    c->max_subscription_connections = 10000;
     c->client_output_limit_hard = 64u << 20;
     c->client_output_limit_soft.bytes = 16u << 20;
     c->client_output_limit_soft.seconds = 10;

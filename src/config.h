@@ -43,6 +43,7 @@ typedef struct config {
     uint64_t max_request_bytes;
     int max_pipeline;
     int max_dedicated_connections; /* over all workers (pinned.c) */
+    int max_subscription_connections; /* pub/sub connections to pnodes, in all */
     uint64_t client_output_limit_hard;          /* bytes, 0 = none */
     config_soft_limit_t client_output_limit_soft;
     int hash_tags;

@@ -24,6 +24,7 @@
 #include "info.h"
 #include "multikey.h"
 #include "proxycmd.h"
+#include "resp3.h"
 #include "ring.h"
 #include "worker.h"
 
@@ -49,6 +50,7 @@ enum {
 typedef struct info_ask {
     unsigned want;
     unsigned port;     /* the port the client connected to */
+    int proto;         /* the client's RESP version */
     size_t npnodes;
     char **names;
     uint32_t *vnodes;
@@ -290,7 +292,7 @@ static void info_merge(request_t *r, request_t *const *parts, size_t nparts, voi
         for (size_t i = 0; i < nparts; i++)
             info_parse(parts[i], &pn[i]);
         info_build(out, r->worker, ask, pn, nparts < ask->npnodes ? nparts : ask->npnodes);
-        proxycmd_bulk_buffer(r->reply, out);
+        resp3_verbatim_buffer(r->reply, ask->proto, out);
     }
     if (out != NULL)
         evbuffer_free(out);
@@ -304,6 +306,7 @@ static info_ask_t *info_ask_new(const client_t *c, unsigned want)
     if (ask == NULL)
         return NULL;
     ask->want = want;
+    ask->proto = c->proto;
     ask->port = info_local_port(c);
     if (!(want & INFO_FROM_PNODES))
         return ask;

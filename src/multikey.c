@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "multikey.h"
+#include "resp3.h"
 #include "router.h"
 #include "worker.h"
 
@@ -76,9 +77,11 @@ int multikey_integer(const char *s, size_t len, long long *out)
     return 0;
 }
 
-/* MGET: each part's array elements, taken in key order. */
+/* MGET: each part's array elements, taken in key order. The parts speak
+ * RESP2: a RESP3 client gets its nulls as _. */
 static int multikey_merge_mget(request_t *r, multikey_t *mk)
 {
+    int proto = r->client != NULL ? r->client->proto : 2;
     const char **cursor = calloc(mk->nparts, sizeof(*cursor));
     const char **end = calloc(mk->nparts, sizeof(*end));
     int rc = -1;
@@ -99,7 +102,10 @@ static int multikey_merge_mget(request_t *r, multikey_t *mk)
         size_t n = resp_reply_len(cursor[p], (size_t)(end[p] - cursor[p]));
         if (n == 0)
             goto out;
-        evbuffer_add(r->reply, cursor[p], n);
+        if (n == 5 && memcmp(cursor[p], "$-1\r\n", 5) == 0)
+            resp3_null(r->reply, proto);
+        else
+            evbuffer_add(r->reply, cursor[p], n);
         cursor[p] += n;
     }
     rc = 0;

@@ -39,6 +39,10 @@ pinned_t *pinned_find(client_t *c, const server_t *s)
         pinned_t *p = *pp;
         if (p->b->server != s || p->retired)
             continue;
+        /* Opened in the protocol the client spoke then: after a HELLO
+         * that changed it, a new one (a WATCH keeps its own until EXEC). */
+        if (!p->watching && p->b->resp3 != (c->proto == 3))
+            continue;
         /* A lost one is kept while watching, so that EXEC fails. */
         if (p->watching || backend_dedicated_alive(p->b))
             return p;

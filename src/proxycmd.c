@@ -14,6 +14,9 @@
 #include "fanout.h"
 #include "info.h"
 #include "proxycmd.h"
+#include "pubsub.h"
+#include "pubsubcmd.h"
+#include "resp3.h"
 #include "ring.h"
 #include "router.h"
 #include "txn.h"
@@ -91,7 +94,7 @@ static void proxycmd_ring(client_t *c, request_t *r, const char *base, const res
         if (data != NULL)
             proxycmd_bulk_str(r->reply, data);
         else
-            evbuffer_add(r->reply, "$-1\r\n", 5);
+            resp3_null(r->reply, c->proto);
     } else {
         router_unsupported(r, sub, sublen, " as a RING subcommand (try RING INFO or RING NODE key)");
         return;
@@ -137,19 +140,33 @@ static void proxycmd_auth(client_t *c, request_t *r, const char *base, const res
     request_done(r);
 }
 
+/* HELLO's protover as Redis reads it (string2ll): 2 or 3, 0 for another
+ * integer, -1 for what is not one. */
+static int proxycmd_protover(const char *v, size_t len)
+{
+    size_t i = len > 0 && v[0] == '-';
+    if (i == len || len - i > 18 || (v[i] == '0' && (len > i + 1 || i == 1)))
+        return -1;
+    for (size_t k = i; k < len; k++) {
+        if (v[k] < '0' || v[k] > '9')
+            return -1;
+    }
+    return len == 1 && (v[0] == '2' || v[0] == '3') ? v[0] - '0' : 0;
+}
+
 static void proxycmd_hello(client_t *c, request_t *r, const char *base, const resp_arg_t *args,
                            size_t argc)
 {
     const resp_arg_t *user = NULL, *name = NULL;
+    int proto = c->proto;
     if (argc >= 2) {
-        const char *v = base + args[1].off;
-        size_t len = args[1].len;
-        if (!proxycmd_digits(v, len)) {
+        proto = proxycmd_protover(base + args[1].off, args[1].len);
+        if (proto < 0) {
             request_error(r, "ERR Protocol version is not an integer or out of range");
             return;
         }
-        if (!proxycmd_is(v, len, "2")) {
-            request_error(r, "NOPROTO sorry, this protocol version is not supported");
+        if (proto == 0) {
+            request_error(r, "NOPROTO unsupported protocol version");
             return;
         }
     }
@@ -180,13 +197,14 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
     }
     if (name != NULL && clientcmd_set_name(c, r, base + name->off, name->len) < 0)
         return;
-    evbuffer_add_printf(r->reply, "*14\r\n");
+    c->proto = proto;
+    resp3_map(r->reply, proto, 7);
     proxycmd_bulk_str(r->reply, "server");
     proxycmd_bulk_str(r->reply, "ringproxy");
     proxycmd_bulk_str(r->reply, "version");
     proxycmd_bulk_str(r->reply, RINGPROXY_VERSION);
     proxycmd_bulk_str(r->reply, "proto");
-    evbuffer_add(r->reply, ":2\r\n", 4);
+    evbuffer_add_printf(r->reply, ":%d\r\n", proto);
     proxycmd_bulk_str(r->reply, "id");
     evbuffer_add_printf(r->reply, ":%llu\r\n", (unsigned long long)c->id);
     proxycmd_bulk_str(r->reply, "mode");
@@ -203,6 +221,7 @@ static void proxycmd_hello(client_t *c, request_t *r, const char *base, const re
  * CONFIG form is an unsupported command, with that error's exact text. */
 static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *args, size_t argc)
 {
+    int proto = r->client->proto;
     if (!proxycmd_is(base + args[1].off, args[1].len, "get") || argc != 3) {
         router_unsupported(r, base + args[0].off, args[0].len, "");
         return;
@@ -210,11 +229,11 @@ static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *ar
     const char *p = base + args[2].off;
     size_t len = args[2].len;
     if (proxycmd_is(p, len, "save") || proxycmd_is(p, len, "appendonly")) {
-        evbuffer_add(r->reply, "*2\r\n", 4);
+        resp3_map(r->reply, proto, 1);
         proxycmd_bulk(r->reply, p, len);
         proxycmd_bulk_str(r->reply, proxycmd_is(p, len, "save") ? "" : "no");
     } else {
-        evbuffer_add(r->reply, "*0\r\n", 4);
+        resp3_map(r->reply, proto, 0);
     }
     request_done(r);
 }
@@ -223,7 +242,7 @@ static void proxycmd_config(request_t *r, const char *base, const resp_arg_t *ar
  * the arity and key positions it routes by. Commands whose keys follow a
  * numkeys argument or sit in options are flagged movablekeys, as in Redis;
  * ACL categories, tips, key specs and subcommands are left empty. */
-static void proxycmd_command_entry(struct evbuffer *out, const command_t *c)
+static void proxycmd_command_entry(struct evbuffer *out, int proto, const command_t *c)
 {
     int movable = c->numkeys > 0 || (c->flags & (CMD_SORT | CMD_STREAMS | CMD_STORE));
     int keyed = movable || c->first > 0 || (c->flags & CMD_SUBKEY);
@@ -231,31 +250,36 @@ static void proxycmd_command_entry(struct evbuffer *out, const command_t *c)
     int nflags = (access[0] != '\0') + movable + !!(c->flags & CMD_NOAUTH);
     evbuffer_add_printf(out, "*10\r\n");
     proxycmd_bulk_str(out, c->name);
-    evbuffer_add_printf(out, ":%d\r\n*%d\r\n%s", c->arity, nflags, access);
+    evbuffer_add_printf(out, ":%d\r\n", c->arity);
+    resp3_set(out, proto, (size_t)nflags);
+    evbuffer_add(out, access, strlen(access));
     if (movable)
         evbuffer_add(out, "+movablekeys\r\n", 14);
     if (c->flags & CMD_NOAUTH)
         evbuffer_add(out, "+no_auth\r\n", 10);
-    evbuffer_add_printf(out, ":%d\r\n:%d\r\n:%d\r\n*0\r\n*0\r\n*0\r\n*0\r\n", c->first, c->last,
-                        c->step);
+    evbuffer_add_printf(out, ":%d\r\n:%d\r\n:%d\r\n", c->first, c->last, c->step);
+    /* ACL categories, tips, key specs, subcommands: sets in RESP3. */
+    for (int i = 0; i < 4; i++)
+        resp3_set(out, proto, 0);
 }
 
 static void proxycmd_command_info(request_t *r, const char *base, const resp_arg_t *args,
                                   size_t argc)
 {
+    int proto = r->client->proto;
     if (argc <= 2) {
         evbuffer_add_printf(r->reply, "*%zu\r\n", command_count());
         for (size_t i = 0; i < command_count(); i++)
-            proxycmd_command_entry(r->reply, command_at(i));
+            proxycmd_command_entry(r->reply, proto, command_at(i));
         return;
     }
     evbuffer_add_printf(r->reply, "*%zu\r\n", argc - 2);
     for (size_t i = 2; i < argc; i++) {
         const command_t *c = command_lookup(base + args[i].off, args[i].len);
         if (c != NULL)
-            proxycmd_command_entry(r->reply, c);
+            proxycmd_command_entry(r->reply, proto, c);
         else
-            evbuffer_add(r->reply, "$-1\r\n", 5);
+            resp3_null(r->reply, proto);
     }
 }
 
@@ -310,7 +334,7 @@ static void proxycmd_command(request_t *r, const char *base, const resp_arg_t *a
     } else if (proxycmd_is(sub, len, "info")) {
         proxycmd_command_info(r, base, args, argc);
     } else if (proxycmd_is(sub, len, "docs")) {
-        evbuffer_add(r->reply, "*0\r\n", 4); /* no docs kept: an empty map, as for unknown names */
+        resp3_map(r->reply, r->client->proto, 0); /* no docs kept: as for unknown names */
     } else if (proxycmd_is(sub, len, "count")) {
         request_error(r, "ERR wrong number of arguments for 'command|count' command");
         return;
@@ -342,7 +366,9 @@ static void proxycmd_reset(client_t *c, request_t *r)
 {
     clientcmd_set_name(c, r, "", 0); /* clearing allocates nothing: cannot fail */
     txn_client_reset(c);
+    pubsub_reset(c, 1);
     c->authed = !auth_enabled(c->worker->cfg->requirepass);
+    c->proto = 2;
     evbuffer_add(r->reply, "+RESET\r\n", 8);
     request_done(r);
 }
@@ -359,6 +385,8 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
             request_error(r, "ERR wrong number of arguments for 'ping' command");
             return;
         }
+        if (pubsub_ping(c, r, base, args, argc))
+            return;
         if (argc == 2)
             proxycmd_bulk(r->reply, base + args[1].off, args[1].len);
         else
@@ -395,6 +423,10 @@ void proxycmd_handle(client_t *c, request_t *r, const command_t *cmd, const char
         info_handle(c, r, base, args, argc);
     } else if (strcmp(name, "time") == 0) {
         proxycmd_time(r);
+    } else if (strcmp(name, "pubsub") == 0) {
+        pubsubcmd_handle(c, r, base, args, argc);
+    } else if (strstr(name, "subscribe") != NULL) {
+        pubsub_handle(c, r, cmd, base, args, argc);
     } else if (strcmp(name, "reset") == 0) {
         proxycmd_reset(c, r);
     } else if (strcmp(name, "readonly") == 0 || strcmp(name, "readwrite") == 0) {

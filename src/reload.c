@@ -112,6 +112,7 @@ static void reload_config(proxy_t *p)
     RELOAD_SET(max_request_bytes);
     RELOAD_SET(max_pipeline);
     RELOAD_SET(max_dedicated_connections);
+    RELOAD_SET(max_subscription_connections);
     RELOAD_SET(client_output_limit_hard);
     RELOAD_SET(client_output_limit_soft.bytes);
     RELOAD_SET(client_output_limit_soft.seconds);

@@ -340,7 +340,7 @@ enum {
     S_SKIP,
 };
 
-enum { K_BULK, K_AGG, K_MAP };
+enum { K_BULK, K_AGG, K_MAP, K_ATTR };
 
 void resp_scan_init(resp_scan_t *s)
 {
@@ -376,8 +376,12 @@ int resp_scan(resp_scan_t *s, const char *buf, size_t len, size_t *used)
                 s->kind = K_AGG;
                 s->state = S_NUM;
                 break;
-            case '%': case '|':
+            case '%':
                 s->kind = K_MAP;
+                s->state = S_NUM;
+                break;
+            case '|':
+                s->kind = K_ATTR;
                 s->state = S_NUM;
                 break;
             default:
@@ -434,11 +438,15 @@ int resp_scan(resp_scan_t *s, const char *buf, size_t len, size_t *used)
             } else {
                 /* A server's aggregate holds fewer than 2^32 elements; a
                  * larger count is garbage that would overflow pending. */
-                int64_t add = s->kind == K_MAP ? 2 * s->num : s->num;
+                int64_t add = s->kind == K_AGG ? s->num : 2 * s->num;
                 if (s->num > UINT32_MAX || s->pending > INT64_MAX - add)
                     return resp_scan_fail(s, "aggregate too large in reply");
                 s->pending += add;
                 s->state = S_TYPE;
+                /* An attribute map comes before the element it describes
+                 * and is not one itself. */
+                if (s->kind == K_ATTR)
+                    break;
             }
             if (--s->pending == 0) {
                 *used = i;

@@ -13,6 +13,7 @@
 #include "multikey.h"
 #include "pinned.h"
 #include "proxycmd.h"
+#include "pubsub.h"
 #include "router.h"
 #include "routing_key.h"
 #include "script.h"
@@ -236,6 +237,8 @@ void router_dispatch(client_t *c, request_t *r, struct evbuffer *in, size_t tota
     } else if (!command_arity_ok(cmd, argc)) {
         STAT_INC(r->worker->stats.err_command);
         request_error(r, "ERR wrong number of arguments for '%s' command", cmd->name);
+    } else if (c->pubsub != NULL && pubsub_refuse(c, r, cmd, base, args, argc)) {
+        /* refused in RESP2 subscribed mode */
     } else if (cmd->flags & CMD_TXN) {
         if (txn_command(c, r, cmd, base, args, argc, in, total))
             return;

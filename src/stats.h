@@ -29,6 +29,9 @@ typedef struct stats {
     uint64_t tls_handshake_failed; /* of those, handshake failed or timed out */
     uint64_t output_limit_hard; /* clients closed over an output limit */
     uint64_t output_limit_soft;
+    uint64_t pubsub_links;      /* subscription connections open (a gauge) */
+    uint64_t pubsub_refused;    /* subscriptions refused by the limit on them */
+    uint64_t pubsub_messages;   /* messages forwarded to subscribers */
 } stats_t;
 
 /* Per-pnode counters: one slot per worker, so no two threads write one

@@ -64,9 +64,9 @@ def test_auth_forms():
     c3 = cl.raw()
     assert_err(c3.call("HELLO", "2", "AUTH", "default", "nope"), WRONGPASS, "HELLO AUTH wrong")
     assert_err(c3.call("GET", "forms:k"), NOAUTH, "refused after HELLO with a wrong password")
-    assert_err(c3.call("HELLO", "3", "AUTH", "default", PASS),
-               "NOPROTO sorry, this protocol version is not supported", "HELLO 3 AUTH")
-    assert_err(c3.call("GET", "forms:k"), NOAUTH, "HELLO 3 AUTH does not authenticate")
+    assert_err(c3.call("HELLO", "4", "AUTH", "default", PASS),
+               "NOPROTO unsupported protocol version", "HELLO 4 AUTH")
+    assert_err(c3.call("GET", "forms:k"), NOAUTH, "HELLO 4 AUTH does not authenticate")
     hello = c3.call("HELLO", "2", "AUTH", "default", PASS, "SETNAME", "me")
     check(isinstance(hello, list) and hello[:2] == [b"server", b"ringproxy"],
           "HELLO 2 AUTH default password: %r" % (hello,))
@@ -200,6 +200,29 @@ def test_dedicated_connections_authenticate_too():
     c.send(encode_all([("MULTI",), ("SET", "bd:w", "1"), ("EXEC",)]))
     eq(c.replies(3)[2], [Status("OK")], "EXEC on it")
     eq(c.call("BLPOP", "bd:q", "1"), [b"bd:q", b"x"], "BLPOP on an AUTHed dedicated connection")
+    eq(proxy.stop(), 0, "proxy exit status")
+
+
+def test_backend_password_resp3_and_subscriptions():
+    """RESP3 and subscription connections AUTH first, as the shared ones."""
+    from resp3client import Resp3Client
+    servers, ring, proxy = pass_proxy(BACKEND_PASS)
+    c = Resp3Client(proxy.port)
+    check(c.raw_call("HELLO", "3").startswith(b"%7\r\n"), "HELLO 3")
+    keys = ["bp3:%d" % i for i in range(20)]
+    c.send(encode_all([("SET", k, "v") for k in keys] + [("GET", k) for k in keys] +
+                      [("GET", "bp3:none")]))
+    eq([c.frame() for _ in range(2 * len(keys) + 1)],
+       [b"+OK\r\n"] * len(keys) + [b"$1\r\nv\r\n"] * len(keys) + [b"_\r\n"],
+       "RESP3 through AUTHed pnode connections")
+    c.send(encode("PSUBSCRIBE", "bp3:*"))
+    eq(c.frame(), b">3\r\n$10\r\npsubscribe\r\n$5\r\nbp3:*\r\n:1\r\n", "PSUBSCRIBE")
+    pub = Resp3Client(proxy.port)
+    eq(pub.raw_call("PUBLISH", "bp3:ch", "m"), b":1\r\n", "PUBLISH reaches the subscriber")
+    eq(c.frame(), b">4\r\n$8\r\npmessage\r\n$5\r\nbp3:*\r\n$6\r\nbp3:ch\r\n$1\r\nm\r\n",
+       "pmessage")
+    c.close()
+    pub.close()
     eq(proxy.stop(), 0, "proxy exit status")
 
 

@@ -65,7 +65,7 @@ static void t_flags(void **state)
     assert_true(command_lookup("reset", 5)->flags & CMD_NOAUTH);
     assert_false(command_lookup("ping", 4)->flags & CMD_NOAUTH);
     static const char *const unsupported[] = {
-        "swapdb", "monitor", "save", "subscribe",
+        "swapdb", "monitor", "save",
         "cluster", "migrate", "move", "debug", "shutdown",
     };
     static const char *const fanout[] = {
@@ -84,6 +84,9 @@ static void t_flags(void **state)
                                            "bzpopmax", "blmpop", "bzmpop"};
     for (size_t i = 0; i < sizeof(blocking) / sizeof(blocking[0]); i++)
         assert_true(command_lookup(blocking[i], strlen(blocking[i]))->flags & CMD_BLOCK);
+    /* Pub/sub: subscriptions are the proxy's, PUBLISH goes by channel. */
+    assert_true(command_lookup("subscribe", 9)->flags & CMD_PROXY);
+    assert_int_equal(command_lookup("publish", 7)->first, 1);
 }
 
 static void t_arity(void **state)

@@ -65,11 +65,11 @@ def test_hello_2():
     c.close()
 
 
-def test_hello_3_is_refused_and_the_connection_stays_resp2():
+def test_hello_4_is_refused_and_the_connection_stays_resp2():
     c = cluster().raw()
-    r = c.call("HELLO", "3")
-    check(isinstance(r, Err), "HELLO 3: expected an error, got %r" % (r,))
-    eq(c.call("PING"), Status("PONG"), "PING after HELLO 3")
+    r = c.call("HELLO", "4")
+    check(isinstance(r, Err), "HELLO 4: expected an error, got %r" % (r,))
+    eq(c.call("PING"), Status("PONG"), "PING after HELLO 4")
     c.close()
 
 

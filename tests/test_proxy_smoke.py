@@ -121,8 +121,8 @@ def test_inline_commands():
 
 def test_proxy_handled_commands():
     c = smoke().c
-    r = c.call("HELLO", "3")
-    check(isinstance(r, Err) and r.startswith("NOPROTO"), "HELLO 3: %r" % (r,))
+    r = c.call("HELLO", "4")
+    check(isinstance(r, Err) and r.startswith("NOPROTO"), "HELLO 4: %r" % (r,))
     eq(c.call("HELLO", "2")[:2], [b"server", b"ringproxy"], "HELLO 2")
     eq(c.call("SELECT", "0"), Status("OK"), "SELECT 0")
     check(isinstance(c.call("SELECT", "1"), Err), "SELECT 1 is an error")

@@ -215,18 +215,12 @@ static size_t scan_all(const char *s, size_t len, size_t step, int *rc)
     return *rc == RESP_OK ? sc.pos : 0;
 }
 
-static void t_scan_replies(void **state)
+/* Each reply, split at every step, is found whole and alone. */
+static void expect_whole_replies(const char *const *replies, size_t n)
 {
-    static const char *const replies[] = {
-        "+OK\r\n", "-ERR bad\r\n", ":42\r\n", "$3\r\nfoo\r\n", "$0\r\n\r\n", "$-1\r\n",
-        "*-1\r\n", "*0\r\n", "*2\r\n$1\r\na\r\n$-1\r\n",
-        "*3\r\n*2\r\n:1\r\n*1\r\n+x\r\n$2\r\n\r\n\r\n:5\r\n",
-        "*2\r\n*0\r\n*1\r\n*1\r\n*1\r\n-E\r\n",
-        "%1\r\n+k\r\n:1\r\n", "~2\r\n#t\r\n,1.5\r\n", "_\r\n", "=7\r\ntxt:abc\r\n",
-    };
-    for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         size_t len = strlen(replies[i]);
-        char buf[128];
+        char buf[256];
         /* Followed by another reply, which must not be taken. */
         snprintf(buf, sizeof(buf), "%s+NEXT\r\n", replies[i]);
         for (size_t step = 1; step <= len + 7; step++) {
@@ -236,6 +230,43 @@ static void t_scan_replies(void **state)
         }
         assert_int_equal(resp_reply_len(buf, len + 7), len);
         assert_int_equal(resp_reply_len(buf, len - 1), 0);
+    }
+}
+
+static void t_scan_replies(void **state)
+{
+    static const char *const replies[] = {
+        "+OK\r\n", "-ERR bad\r\n", ":42\r\n", "$3\r\nfoo\r\n", "$0\r\n\r\n", "$-1\r\n",
+        "*-1\r\n", "*0\r\n", "*2\r\n$1\r\na\r\n$-1\r\n",
+        "*3\r\n*2\r\n:1\r\n*1\r\n+x\r\n$2\r\n\r\n\r\n:5\r\n",
+        "*2\r\n*0\r\n*1\r\n*1\r\n*1\r\n-E\r\n",
+        "%1\r\n+k\r\n:1\r\n", "~2\r\n#t\r\n,1.5\r\n", "_\r\n", "=7\r\ntxt:abc\r\n",
+    };
+    expect_whole_replies(replies, sizeof(replies) / sizeof(replies[0]));
+}
+
+/* RESP3 types as Redis 7 sends them to a HELLO 3 client. */
+static void t_scan_resp3(void **state)
+{
+    static const char *const replies[] = {
+        "_\r\n", "#f\r\n", ",-inf\r\n", ",3.14e-5\r\n",
+        "(3492890328409238509324850943850943825024385\r\n", "!9\r\nERR x y z\r\n",
+        "=15\r\ntxt:Some string\r\n", "%0\r\n", "~0\r\n",
+        /* HELLO 3's map, with a nested map and an empty array. */
+        "%3\r\n$5\r\nproto\r\n:3\r\n$1\r\nm\r\n%1\r\n+a\r\n%1\r\n_\r\n~1\r\n,1\r\n"
+        "$7\r\nmodules\r\n*0\r\n",
+        /* An attribute belongs to the reply after it, at the top and nested. */
+        "|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n",
+        "*2\r\n|1\r\n+a\r\n%1\r\n+b\r\n:1\r\n:2\r\n_\r\n",
+        ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n",
+    };
+    expect_whole_replies(replies, sizeof(replies) / sizeof(replies[0]));
+    static const char *const bad[] = { "%x\r\n", "|1x\r\n", "~4294967296\r\n",
+                                       "|4294967296\r\n", "=z\r\n" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc;
+        scan_all(bad[i], strlen(bad[i]), 1, &rc);
+        assert_int_equal(rc, RESP_ERROR);
     }
 }
 
@@ -266,6 +297,7 @@ int main(void)
         cmocka_unit_test(t_limits),
         cmocka_unit_test(t_large_bulk_is_skipped),
         cmocka_unit_test(t_scan_replies),
+        cmocka_unit_test(t_scan_resp3),
         cmocka_unit_test(t_scan_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -451,6 +451,25 @@ def test_tls_pnode_with_password():
     eq(c.call("BLPOP", "pw:q", "1"), [b"pw:q", b"x"], "BLPOP over TLS")
 
 
+def test_tls_pnode_resp3_and_subscriptions():
+    """RESP3 and subscription connections to a tls:// pnode, with AUTH."""
+    from resp3client import Resp3Client
+    srv = TLSRedis(password="pnode pass")
+    cl = Cluster(servers=[srv], config=backend_config(backend_password="pnode pass"), threads=1)
+    c = Resp3Client(cl.proxy.port)
+    check(c.raw_call("HELLO", "3").startswith(b"%7\r\n"), "HELLO 3")
+    eq(c.raw_call("GET", "t3:none"), b"_\r\n", "RESP3 nil from the TLS pnode")
+    eq(c.raw_call("SUBSCRIBE", "t3:ch"), b">3\r\n$9\r\nsubscribe\r\n$5\r\nt3:ch\r\n:1\r\n",
+       "SUBSCRIBE over TLS")
+    # Its own message and PUBLISH's reply: Redis writes the message first,
+    # the proxy as the two connections deliver; either order is RESP3.
+    c.send(encode("PUBLISH", "t3:ch", "m"))
+    eq(sorted([c.frame(), c.frame()]),
+       [b":1\r\n", b">3\r\n$7\r\nmessage\r\n$5\r\nt3:ch\r\n$1\r\nm\r\n"],
+       "PUBLISH while subscribed (RESP3) and the message")
+    c.close()
+
+
 def test_tls_pnode_restart():
     srv = TLSRedis()
     cl = mixed_cluster(srv, backend_config(reconnect_min_ms=50, reconnect_max_ms=200))
