@@ -11,6 +11,7 @@
 #include "fanout.h"
 #include "multikey.h"
 #include "proxycmd.h"
+#include "resp3.h"
 #include "router.h"
 #include "scan.h"
 #include "script.h"
@@ -248,7 +249,7 @@ static int fanout_random(request_t *r, request_t *const *parts, size_t nparts)
             pick = p;
     }
     if (found == 0) {
-        evbuffer_add(r->reply, "$-1\r\n", 5);
+        resp3_null(r->reply, r->client != NULL ? r->client->proto : 2);
         return 0;
     }
     const char *s = fanout_reply(parts[pick], &len);

@@ -112,6 +112,23 @@ def test_proxy_replies_in_resp3():
     p.close()
 
 
+def test_transactions_blocking_and_fanned_out_commands_in_resp3():
+    cl = cluster()
+    d, p = pair(cl)
+    k = cl.keys[0]
+    same(d, p, [("FLUSHALL",), ("DBSIZE",), ("RANDOMKEY",), ("KEYS", "*"),
+                ("MULTI",), ("SET", k, "1"), ("INCR", k), ("GET", k), ("DEL", k),
+                ("HSET", k, "a", "1"), ("HGETALL", k), ("ZADD", k, "1", "m"), ("EXEC",),
+                ("DISCARD",), ("DEL", k),
+                ("BLPOP", k + "q", "0.05"), ("RPUSH", k + "q", "x"), ("BLPOP", k + "q", "0.05"),
+                ("XREAD", "BLOCK", "50", "STREAMS", k + "x", "$"),
+                ("WATCH", k), ("MULTI",), ("GET", k), ("EXEC",),
+                ("DBSIZE",), ("RANDOMKEY",), ("KEYS", "*")],
+         "transactions, dedicated connections and fan-out")
+    d.close()
+    p.close()
+
+
 def test_resp2_clients_unaffected_and_pnodes_see_resp3():
     cl = cluster()
     _, p = pair(cl)

@@ -157,6 +157,11 @@ def test_other_keyed_commands_as_redis():
 MAY_WRITE = {b"eval", b"evalsha", b"fcall", b"xgroup"}
 
 
+# Routed by the channel taken as a key, as SPUBLISH (Redis keeps no key for
+# PUBLISH: a channel is cluster-wide there, here it lives on its pnode).
+ROUTED_BY_CHANNEL = {b"publish"}
+
+
 def test_the_command_table_is_redis_7_0s():
     """Every command redis-server knows is in the proxy's table with Redis's
     arity, first/last/step key positions and write flag."""
@@ -171,7 +176,7 @@ def test_the_command_table_is_redis_7_0s():
         g = got[name]
         if g[1] != w[1]:
             bad.append("%s: arity %r, Redis %r" % (name, g[1], w[1]))
-        if g[3:6] != w[3:6]:
+        if g[3:6] != w[3:6] and name not in ROUTED_BY_CHANNEL:
             bad.append("%s: keys %r, Redis %r" % (name, g[3:6], w[3:6]))
         if ("write" in g[2]) != ("write" in w[2]) and name not in MAY_WRITE:
             bad.append("%s: write %r, Redis %r" % (name, g[2], w[2]))
